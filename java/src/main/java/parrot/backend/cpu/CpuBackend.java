@@ -1,0 +1,231 @@
+package parrot.backend.cpu;
+
+import parrot.backend.AdamWParams;
+import parrot.backend.AttentionSpec;
+import parrot.backend.Backend;
+import parrot.backend.RopeSpec;
+import parrot.backend.Tensor;
+import parrot.backend.cpu.common.Parallel;
+
+import static parrot.backend.cpu.CpuTensor.f;
+import static parrot.backend.cpu.CpuTensor.fOrNull;
+import static parrot.backend.cpu.CpuTensor.i;
+
+/**
+ * The reference backend: float32 host arrays, every op multithreaded and deterministic. The build generates
+ * a float64 twin, parrot.backend.cpu.f64.CpuBackend, from this package's source for gradient checks.
+ */
+public final class CpuBackend implements Backend {
+
+    @Override
+    public String name() {
+        return "cpu-" + dtype().name().toLowerCase() + " (" + Parallel.threads() + " threads)";
+    }
+
+    @Override
+    public Tensor.DType dtype() {
+        return Tensor.DType.F32;
+    }
+
+    @Override
+    public Tensor zeros(int... shape) {
+        return CpuTensor.floats(shape);
+    }
+
+    @Override
+    public Tensor zerosInt(int... shape) {
+        return CpuTensor.ints(shape);
+    }
+
+    @Override
+    public void upload(Tensor dst, float/*keep*/[] src) {
+        float[] d = f(dst);
+        checkLength(dst, src.length);
+        for (int k = 0; k < src.length; k++) d[k] = src[k];
+    }
+
+    @Override
+    public void upload(Tensor dst, double[] src) {
+        float[] d = f(dst);
+        checkLength(dst, src.length);
+        for (int k = 0; k < src.length; k++) d[k] = (float) src[k];
+    }
+
+    @Override
+    public void uploadInts(Tensor dst, int[] src) {
+        int[] d = i(dst);
+        checkLength(dst, src.length);
+        System.arraycopy(src, 0, d, 0, src.length);
+    }
+
+    private static void checkLength(Tensor t, int n) {
+        if (t.length() != n)
+            throw new IllegalArgumentException("upload of " + n + " values into " + Tensor.describe(t));
+    }
+
+    @Override
+    public float/*keep*/[] toFloats(Tensor src) {
+        float[] s = f(src);
+        float/*keep*/[] out = new float/*keep*/[s.length];
+        for (int k = 0; k < s.length; k++) out[k] = (float/*keep*/) s[k];
+        return out;
+    }
+
+    @Override
+    public double[] toDoubles(Tensor src) {
+        float[] s = f(src);
+        double[] out = new double[s.length];
+        for (int k = 0; k < s.length; k++) out[k] = s[k];
+        return out;
+    }
+
+    @Override
+    public int[] toInts(Tensor src) {
+        return i(src).clone();
+    }
+
+    @Override
+    public void zero(Tensor t) {
+        CpuTensor c = (CpuTensor) t;
+        if (c.data != null) java.util.Arrays.fill(c.data, 0f);
+        else java.util.Arrays.fill(c.ints, 0);
+    }
+
+    @Override
+    public void copy(Tensor dst, Tensor src) {
+        CpuTensor d = (CpuTensor) dst, s = (CpuTensor) src;
+        if (d.length() != s.length() || d.dtype() != s.dtype())
+            throw new IllegalArgumentException("copy " + Tensor.describe(src) + " into " + Tensor.describe(dst));
+        if (s.data != null) System.arraycopy(s.data, 0, d.data, 0, s.data.length);
+        else System.arraycopy(s.ints, 0, d.ints, 0, s.ints.length);
+    }
+
+    @Override
+    public void add(Tensor out, Tensor a, Tensor b) {
+        same(out, a, "add");
+        same(out, b, "add");
+        Elementwise.add(f(out), f(a), f(b), out.length());
+    }
+
+    @Override
+    public void accumulate(Tensor dst, Tensor src) {
+        same(dst, src, "accumulate");
+        Elementwise.accumulate(f(dst), f(src), dst.length());
+    }
+
+    @Override
+    public void scale(Tensor t, double s) {
+        Elementwise.scale(f(t), (float) s, t.length());
+    }
+
+    @Override
+    public double sumSquares(Tensor t) {
+        return Elementwise.sumSquares(f(t), t.length());
+    }
+
+    @Override
+    public void geluForward(Tensor out, Tensor in) {
+        same(out, in, "gelu");
+        Gelu.forward(f(out), f(in), in.length());
+    }
+
+    @Override
+    public void geluBackward(Tensor din, Tensor dout, Tensor in) {
+        same(din, in, "gelu backward");
+        Gelu.backward(f(din), f(dout), f(in), in.length());
+    }
+
+    @Override
+    public void embeddingForward(Tensor out, Tensor tokens, Tensor table) {
+        CpuTensor o = (CpuTensor) out;
+        Elementwise.embeddingForward(f(out), i(tokens), f(table), tokens.length(), o.cols(), table.dim(0));
+    }
+
+    @Override
+    public void embeddingBackward(Tensor dtable, Tensor dout, Tensor tokens) {
+        Elementwise.embeddingBackward(f(dtable), f(dout), i(tokens), tokens.length(), dtable.dim(-1));
+    }
+
+    @Override
+    public void linearForward(Tensor out, Tensor in, Tensor weight, Tensor bias) {
+        int no = weight.dim(0), ni = weight.dim(1), n = ((CpuTensor) in).rows();
+        if (((CpuTensor) in).cols() != ni || out.length() != n * no)
+            throw new IllegalArgumentException("linear: in " + Tensor.describe(in) + " · weight " + Tensor.describe(weight)
+                    + "ᵀ does not fit out " + Tensor.describe(out));
+        Linear.forward(f(out), f(in), f(weight), fOrNull(bias), n, ni, no);
+    }
+
+    @Override
+    public void linearBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight) {
+        int no = weight.dim(0), ni = weight.dim(1), n = ((CpuTensor) in).rows();
+        Linear.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), n, ni, no);
+    }
+
+    @Override
+    public void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor in, Tensor weight, Tensor bias,
+                                 double eps) {
+        CpuTensor x = (CpuTensor) in;
+        LayerNorm.forward(f(out), f(mean), f(rstd), f(in), f(weight), fOrNull(bias), eps, x.rows(), x.cols());
+    }
+
+    @Override
+    public void layerNormBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight,
+                                  Tensor mean, Tensor rstd) {
+        CpuTensor x = (CpuTensor) in;
+        LayerNorm.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), f(mean),
+                f(rstd), x.rows(), x.cols());
+    }
+
+    @Override
+    public void ropeForward(Tensor out, Tensor qkv, RopeSpec spec, int batch, int seqLen, int posOffset) {
+        same(out, qkv, "rope");
+        Rope.apply(f(out), f(qkv), spec, batch, seqLen, posOffset, false);
+    }
+
+    @Override
+    public void ropeBackward(Tensor dqkv, Tensor dout, RopeSpec spec, int batch, int seqLen, int posOffset) {
+        same(dqkv, dout, "rope backward");
+        Rope.apply(f(dqkv), f(dout), spec, batch, seqLen, posOffset, true);
+    }
+
+    @Override
+    public void attentionForward(Tensor out, Tensor lse, Tensor qkv, AttentionSpec spec, int batch, int seqLen) {
+        Attention.forward(f(out), f(lse), f(qkv), spec, batch, seqLen);
+    }
+
+    @Override
+    public void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor out, Tensor lse, AttentionSpec spec,
+                                  int batch, int seqLen) {
+        Attention.backward(f(dqkv), f(dout), f(qkv), f(out), f(lse), spec, batch, seqLen);
+    }
+
+    @Override
+    public void attentionDecode(Tensor out, Tensor qkv, Tensor kCache, Tensor vCache, AttentionSpec spec, int batch,
+                                int pos) {
+        Attention.decode(f(out), f(qkv), f(kCache), f(vCache), spec, batch, pos, kCache.dim(2));
+    }
+
+    @Override
+    public double crossEntropy(Tensor dlogits, Tensor logits, Tensor targets, double gradScale) {
+        CpuTensor l = (CpuTensor) logits;
+        return CrossEntropy.forwardBackward(fOrNull(dlogits), f(logits), i(targets), (float) gradScale, l.rows(),
+                l.cols());
+    }
+
+    @Override
+    public void argmax(Tensor out, Tensor logits) {
+        CpuTensor l = (CpuTensor) logits;
+        Elementwise.argmax(i(out), f(logits), l.rows(), l.cols());
+    }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWParams hp, double weightDecay, int step,
+                      double lr) {
+        AdamW.step(f(param), f(grad), f(m), f(v), hp, weightDecay, step, lr, param.length());
+    }
+
+    private static void same(Tensor a, Tensor b, String op) {
+        if (a.length() != b.length())
+            throw new IllegalArgumentException(op + ": " + Tensor.describe(a) + " and " + Tensor.describe(b) + " differ in size");
+    }
+}
