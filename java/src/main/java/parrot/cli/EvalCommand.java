@@ -1,0 +1,77 @@
+package parrot.cli;
+
+import parrot.backend.Backend;
+import parrot.config.IntRange;
+import parrot.data.Task;
+import parrot.data.Tasks;
+import parrot.eval.Evaluator;
+import parrot.eval.LengthResult;
+import parrot.results.ResultsIO;
+import parrot.train.Checkpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Greedy-decode a checkpoint on a task and report exact-match accuracy by string length.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, description = "checkpoint folder (model.safetensors + config.json)")
+    Path checkpoint;
+
+    @Option(names = "--task", description = "task to evaluate (default: the one it was trained on)")
+    String task;
+
+    @Option(names = "--lengths", defaultValue = "1..60", description = "string lengths, inclusive: 1..100, 10..200:10 (default ${DEFAULT-VALUE})")
+    String lengths;
+
+    @Option(names = "--samples", defaultValue = "50", description = "strings per length (default ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--batch-size", defaultValue = "50")
+    int batchSize;
+
+    @Option(names = "--seed", defaultValue = "1")
+    long seed;
+
+    @Option(names = "--device", defaultValue = "auto")
+    String device;
+
+    @Option(names = "--json", description = "also write the accuracy table as JSON here")
+    Path json;
+
+    @Override
+    public Integer call() {
+        IntRange range = IntRange.parse(lengths);
+        if (samples < 1) throw new IllegalArgumentException("--samples: must be >= 1, got " + samples);
+        if (batchSize < 1) throw new IllegalArgumentException("--batch-size: must be >= 1, got " + batchSize);
+        try (Backend be = Devices.open(device)) {
+            Checkpoint.Loaded ck = Checkpoint.load(checkpoint, be);
+            String taskName = task != null ? task : ck.task().type();
+            Task t = Tasks.create(taskName, ck.task().alphabet());
+            if (t.vocab().size() != ck.model().vocab())
+                throw new IllegalArgumentException("--task: " + taskName + " needs a vocabulary of " + t.vocab().size()
+                        + " tokens, the checkpoint has " + ck.model().vocab());
+            List<LengthResult> acc = new Evaluator(ck.model(), t, batchSize, seed).evaluate(range.values(), samples, null);
+            Map<String, List<LengthResult>> table = new LinkedHashMap<>();
+            table.put(ck.modelConfig().name(), acc);
+            Tables.printAccuracy(System.out, table, ck.task().lengths().hi());
+            if (json != null) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("schema", "parrot.eval/1");
+                doc.put("checkpoint", checkpoint.toString());
+                doc.put("task", taskName);
+                doc.put("seed", seed);
+                doc.put("backend", be.name());
+                doc.put("git_commit", BuildInfo.gitCommit());
+                doc.put("accuracy", acc);
+                ResultsIO.write(json, doc);
+            }
+        }
+        return 0;
+    }
+}

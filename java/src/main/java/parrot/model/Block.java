@@ -1,0 +1,25 @@
+package parrot.model;
+
+import parrot.backend.Tensor;
+
+/**
+ * One residual block of a stack: y = x + f(x). Blocks own their activations for the current (batch, seqLen)
+ * and accumulate into dx in backward, so the stack just chains them.
+ */
+public interface Block {
+    /** Allocates activations for this shape (called when it changes). */
+    void plan(int batch, int seqLen);
+
+    void forward(Tensor y, Tensor x);
+
+    /** dx += ∂L/∂x given dy = ∂L/∂y; parameter gradients accumulate. */
+    void backward(Tensor dx, Tensor dy, Tensor x);
+
+    /** State for decoding one token at a time (KV cache, recurrent state) for batch sequences up to maxLen. */
+    Step decoder(int batch, int maxLen);
+
+    /** Decoding: y = block(x) for the token at position pos of each sequence, x and y [batch, C]. */
+    interface Step {
+        void step(Tensor y, Tensor x, int pos);
+    }
+}
