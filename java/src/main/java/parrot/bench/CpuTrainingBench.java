@@ -6,7 +6,7 @@ import parrot.config.ExperimentConfig;
 import parrot.data.Batch;
 import parrot.data.Batcher;
 import parrot.data.Task;
-import parrot.data.Tasks;
+import parrot.data.Vocab;
 import parrot.model.LanguageModel;
 import parrot.model.ModelFactory;
 import parrot.backend.AdamWParams;
@@ -39,7 +39,7 @@ public final class CpuTrainingBench {
     public static Result run(Backend be, int warmup, int steps) {
         ExperimentConfig exp = config();
         var t = exp.train();
-        Task task = Tasks.create(exp.task().type(), exp.task().alphabet());
+        Task task = Task.create(exp.task().type(), new Vocab(exp.task().alphabet()));
         LanguageModel model = ModelFactory.create(exp.models().get(0), task.vocab().size(), be, 1);
         Optimizer opt = new Optimizer(be, model.parameters().list(), new AdamWParams(0.9, 0.999, 1e-8), 0.1, 1.0);
         Batcher batcher = new Batcher(task, 1, 20, t.batchSize(), t.context(), 1);

@@ -3,7 +3,7 @@ package parrot.cli;
 import parrot.backend.Backend;
 import parrot.config.IntRange;
 import parrot.data.Task;
-import parrot.data.Tasks;
+import parrot.data.Vocab;
 import parrot.eval.Evaluator;
 import parrot.eval.LengthResult;
 import parrot.results.ResultsIO;
@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
         try (Backend be = Devices.open(device)) {
             Checkpoint.Loaded ck = Checkpoint.load(checkpoint, be);
             String taskName = task != null ? task : ck.task().type();
-            Task t = Tasks.create(taskName, ck.task().alphabet());
+            Task t = Task.create(taskName, new Vocab(ck.task().alphabet()));
             if (t.vocab().size() != ck.model().vocab())
                 throw new IllegalArgumentException("--task: " + taskName + " needs a vocabulary of " + t.vocab().size()
                         + " tokens, the checkpoint has " + ck.model().vocab());
