@@ -2,6 +2,7 @@ package parrot.backend.cpu;
 
 import parrot.backend.AttentionSpec;
 import parrot.backend.cpu.common.Parallel;
+import parrot.backend.cpu.common.Simd;
 
 /**
  * The reference causal attention: scores q·k/√hd − slope·(q−k) over the keys a head's window allows, softmax,
@@ -25,9 +26,7 @@ final class Attention {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int k = k0; k <= q; k++) {
                         int ko = (b * seqLen + k) * width + h * 3 * hd + hd;
-                        float dot = 0f;
-                        for (int d = 0; d < hd; d++) dot += qkv[qo + d] * qkv[ko + d];
-                        s[k] = dot * scale - slope * (q - k);
+                        s[k] = Simd.dot(qkv, qo, qkv, ko, hd) * scale - slope * (q - k);
                         max = Math.max(max, s[k]);
                     }
                     double sum = 0;
@@ -38,8 +37,7 @@ final class Attention {
                     java.util.Arrays.fill(out, oo, oo + hd, 0f);
                     for (int k = k0; k <= q; k++) {
                         float p = (float) Math.exp(s[k] - l);
-                        int vo = (b * seqLen + k) * width + h * 3 * hd + 2 * hd;
-                        for (int d = 0; d < hd; d++) out[oo + d] += p * qkv[vo + d];
+                        Simd.axpy(out, oo, p, qkv, (b * seqLen + k) * width + h * 3 * hd + 2 * hd, hd);
                     }
                 }
             }
@@ -57,23 +55,16 @@ final class Attention {
                 float slope = (float) spec.slope(h);
                 for (int q = 0; q < seqLen; q++) {
                     int qo = (b * seqLen + q) * width + h * 3 * hd, oo = (b * seqLen + q) * owidth + h * hd;
-                    float rowDot = 0f;                       // rowsum(dO∘O), the FlashAttention-2 pre-pass
-                    for (int d = 0; d < hd; d++) rowDot += dout[oo + d] * out[oo + d];
+                    float rowDot = Simd.dot(dout, oo, out, oo, hd);  // rowsum(dO∘O), the FlashAttention-2 pre-pass
                     float l = lse[bh * seqLen + q];
                     for (int k = spec.firstKey(h, q); k <= q; k++) {
                         int ko = (b * seqLen + k) * width + h * 3 * hd + hd, vo = ko + hd;
-                        float dot = 0f, dp = 0f;
-                        for (int d = 0; d < hd; d++) {
-                            dot += qkv[qo + d] * qkv[ko + d];
-                            dp += dout[oo + d] * qkv[vo + d];
-                        }
+                        float dot = Simd.dot(qkv, qo, qkv, ko, hd), dp = Simd.dot(dout, oo, qkv, vo, hd);
                         float p = (float) Math.exp(dot * scale - slope * (q - k) - l);
                         float ds = p * (dp - rowDot) * scale;
-                        for (int d = 0; d < hd; d++) {
-                            dqkv[vo + d] += p * dout[oo + d];
-                            dqkv[qo + d] += ds * qkv[ko + d];
-                            dqkv[ko + d] += ds * qkv[qo + d];
-                        }
+                        Simd.axpy(dqkv, vo, p, dout, oo, hd);
+                        Simd.axpy(dqkv, qo, ds, qkv, ko, hd);
+                        Simd.axpy(dqkv, ko, ds, qkv, qo, hd);
                     }
                 }
             }
@@ -96,9 +87,7 @@ final class Attention {
                 float slope = (float) spec.slope(h), max = Float.NEGATIVE_INFINITY;
                 int k0 = spec.firstKey(h, pos);
                 for (int k = k0; k <= pos; k++) {
-                    float dot = 0f;
-                    for (int d = 0; d < hd; d++) dot += qkv[qo + d] * kCache[cache + k * hd + d];
-                    s[k] = dot * scale - slope * (pos - k);
+                    s[k] = Simd.dot(qkv, qo, kCache, cache + k * hd, hd) * scale - slope * (pos - k);
                     max = Math.max(max, s[k]);
                 }
                 double sum = 0;
@@ -107,8 +96,7 @@ final class Attention {
                 int oo = b * owidth + h * hd;
                 java.util.Arrays.fill(out, oo, oo + hd, 0f);
                 for (int k = k0; k <= pos; k++) {
-                    float p = (float) Math.exp(s[k] - l);
-                    for (int d = 0; d < hd; d++) out[oo + d] += p * vCache[cache + k * hd + d];
+                    Simd.axpy(out, oo, (float) Math.exp(s[k] - l), vCache, cache + k * hd, hd);
                 }
             }
         });

@@ -3,10 +3,13 @@ package parrot.backend.cpu;
 import parrot.backend.cpu.common.Erf;
 import parrot.backend.cpu.common.Parallel;
 
-/** Exact GELU x·Φ(x) (torch.nn.functional.gelu, approximate='none'). */
+/**
+ * Exact GELU x·Φ(x) (torch.nn.functional.gelu, approximate='none'). Arithmetic is in the backend's precision:
+ * Erf.erf(float) here, and the float64 twin's double x picks the full-precision Erf.erf(double).
+ */
 final class Gelu {
-    private static final double INV_SQRT2 = 1 / Math.sqrt(2);
-    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+    private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2));
+    private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
 
     private Gelu() {
     }
@@ -14,8 +17,8 @@ final class Gelu {
     static void forward(float[] out, float[] in, int n) {
         Parallel.forRange(n, 4096, (lo, hi) -> {
             for (int i = lo; i < hi; i++) {
-                double x = in[i];
-                out[i] = (float) (0.5 * x * (1 + Erf.erf(x * INV_SQRT2)));
+                float x = in[i];
+                out[i] = 0.5f * x * (1f + Erf.erf(x * INV_SQRT2));
             }
         });
     }
@@ -23,10 +26,10 @@ final class Gelu {
     static void backward(float[] din, float[] dout, float[] in, int n) {
         Parallel.forRange(n, 4096, (lo, hi) -> {
             for (int i = lo; i < hi; i++) {
-                double x = in[i];
-                double cdf = 0.5 * (1 + Erf.erf(x * INV_SQRT2));
-                double pdf = Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
-                din[i] += (float) (dout[i] * (cdf + x * pdf));
+                float x = in[i];
+                float cdf = 0.5f * (1f + Erf.erf(x * INV_SQRT2));
+                float pdf = (float) Math.exp(-0.5f * x * x) * INV_SQRT_2PI;
+                din[i] += dout[i] * (cdf + x * pdf);
             }
         });
     }

@@ -1,0 +1,89 @@
+package parrot.backend.cpu.common;
+
+/**
+ * The few vector loops the CPU backend's hot paths are made of. HotSpot 17 does not auto-vectorize a loop
+ * whose two arrays are indexed at different offsets (it cannot rule out that they alias), which is every
+ * row-of-a-matrix loop; the Vector API does, 5–10× faster. It is an incubator module in Java 17, so it is used
+ * only when the JVM was started with {@code --add-modules jdk.incubator.vector} (the Makefile, launcher and
+ * tests do that); otherwise the plain loops run and a warning says so once.
+ */
+public final class Simd {
+    /** The operations; one implementation is loaded, so calls through it inline. */
+    interface Ops {
+        void axpy(float[] y, int yo, float a, float[] x, int xo, int n);
+
+        float dot(float[] a, int ao, float[] b, int bo, int n);
+
+        void axpy(double[] y, int yo, double a, double[] x, int xo, int n);
+
+        double dot(double[] a, int ao, double[] b, int bo, int n);
+    }
+
+    private static final Ops OPS = choose();
+
+    private Simd() {
+    }
+
+    private static Ops choose() {
+        boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !Boolean.getBoolean("parrot.noSimd");
+        if (vector) {
+            try {
+                return (Ops) Class.forName("parrot.backend.cpu.common.VectorOps").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                org.slf4j.LoggerFactory.getLogger(Simd.class).warn("vector kernels unavailable ({}): using plain loops", e.toString());
+            }
+        } else if (!Boolean.getBoolean("parrot.noSimd")) {
+            org.slf4j.LoggerFactory.getLogger(Simd.class).warn(
+                    "jdk.incubator.vector not enabled: CPU kernels run without SIMD (start java with --add-modules jdk.incubator.vector)");
+        }
+        return new ScalarOps();
+    }
+
+    public static boolean vectorized() {
+        return !(OPS instanceof ScalarOps);
+    }
+
+    /** y[yo..yo+n) += a·x[xo..xo+n) */
+    public static void axpy(float[] y, int yo, float a, float[] x, int xo, int n) {
+        OPS.axpy(y, yo, a, x, xo, n);
+    }
+
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        return OPS.dot(a, ao, b, bo, n);
+    }
+
+    public static void axpy(double[] y, int yo, double a, double[] x, int xo, int n) {
+        OPS.axpy(y, yo, a, x, xo, n);
+    }
+
+    public static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        return OPS.dot(a, ao, b, bo, n);
+    }
+
+    static final class ScalarOps implements Ops {
+        @Override
+        public void axpy(float[] y, int yo, float a, float[] x, int xo, int n) {
+            for (int i = 0; i < n; i++) y[yo + i] += a * x[xo + i];
+        }
+
+        @Override
+        public float dot(float[] a, int ao, float[] b, int bo, int n) {
+            float s = 0f;
+            for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+            return s;
+        }
+
+        @Override
+        public void axpy(double[] y, int yo, double a, double[] x, int xo, int n) {
+            for (int i = 0; i < n; i++) y[yo + i] += a * x[xo + i];
+        }
+
+        @Override
+        public double dot(double[] a, int ao, double[] b, int bo, int n) {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+            return s;
+        }
+    }
+}
