@@ -204,6 +204,7 @@ public final class AttentionTiling {
                         l[r] += rowSum;
                         for (int c = 0; c < bc; c++) {
                             float p = s[c];
+                            if (p == 0f) continue;                         // masked (or underflowed): adds zeros
                             for (int d = 0; d < hd; d++) acc[r * hd + d] += p * vs[c * hd + d];
                         }
                         m[r] = mNew;
@@ -261,7 +262,7 @@ public final class AttentionTiling {
         Parallel.forRange(batch * heads, 1, (lo, hi) -> {
             float[] ks = new float[bc * hd], vs = new float[bc * hd], qs = new float[br * hd], dos = new float[br * hd];
             float[] dk = new float[bc * hd], dv = new float[bc * hd], p = new float[br * bc], ds = new float[br * bc];
-            float[] lseT = new float[br], dT = new float[br];
+            float[] lseT = new float[br], dT = new float[br], dqRow = new float[hd];
             for (int bh = lo; bh < hi; bh++) {
                 int b = bh / heads, h = bh % heads, w = spec.window(h);
                 float slope = (float) spec.slope(h);
@@ -310,6 +311,7 @@ public final class AttentionTiling {
                         for (int c = 0; c < bc; c++) {                     // dV += Pᵀ dO, dK += dSᵀ Q
                             for (int r = 0; r < br; r++) {
                                 float pv = p[r * bc + c], dsv = ds[r * bc + c];
+                                if (pv == 0f && dsv == 0f) continue;       // masked: adds exact zeros
                                 for (int d = 0; d < hd; d++) {
                                     dv[c * hd + d] += pv * dos[r * hd + d];
                                     dk[c * hd + d] += dsv * qs[r * hd + d];
@@ -318,11 +320,13 @@ public final class AttentionTiling {
                         }
                         for (int r = 0; r < br && q0 + r < seqLen; r++) {  // dQ_tile = dS K·scale, atomicAdd
                             int qo = (b * seqLen + q0 + r) * width + h * 3 * hd;
-                            for (int d = 0; d < hd; d++) {
-                                float sum = 0f;
-                                for (int c = 0; c < bc; c++) sum += ds[r * bc + c] * ks[c * hd + d];
-                                dqkv[qo + d] += sum * scale;
+                            Arrays.fill(dqRow, 0f);                        // each d sums over c = 0..Bc−1 in order
+                            for (int c = 0; c < bc; c++) {
+                                float dsv = ds[r * bc + c];
+                                if (dsv == 0f) continue;
+                                for (int d = 0; d < hd; d++) dqRow[d] += dsv * ks[c * hd + d];
                             }
+                            for (int d = 0; d < hd; d++) dqkv[qo + d] += dqRow[d] * scale;
                         }
                     }
                     for (int c = 0; c < bc && k0 + c < seqLen; c++) {
