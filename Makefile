@@ -6,6 +6,10 @@ MVN ?= mvn -B -q
 JAR := target/parrot.jar
 CONFIG ?= experiments/quickstart.json
 ARGS ?=
+# The CPU backend's SIMD kernels use the Vector API, an incubator module in Java 17.
+JAVA ?= java
+JAVA_FLAGS ?= --add-modules jdk.incubator.vector -XX:+UseParallelGC
+PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 
 -include cuda.mk
 -include bundle.mk
@@ -19,14 +23,14 @@ $(JAR): pom.xml $(shell find java/src/main -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 
 run: build
-	java -jar $(JAR) train --config $(CONFIG) $(ARGS)
+	$(PARROT) train --config $(CONFIG) $(ARGS)
 
 test:
 	@$(MAKE) --no-print-directory kernels ptxas-check 2>/dev/null || echo "kernels: skipped (no cuda.mk or nvcc)"
 	mvn -B --no-transfer-progress test
 
 bench: build
-	java -jar $(JAR) bench cpu
+	$(PARROT) bench cpu
 
 # Regenerates the golden fixtures with Debian's PyTorch (apt-get install python3-torch).
 fixtures:

@@ -5,10 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** {@link Simd.Ops} on the Vector API: the widest vectors, then a half-width step, then scalars for the tail. */
+/** {@link Simd.Ops} on the Vector API: the widest vectors, then scalars for the tail. */
 final class VectorOps implements Simd.Ops {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> FH = F.length() >= 8 ? FloatVector.SPECIES_256 : F;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     @Override
@@ -19,12 +18,7 @@ final class VectorOps implements Simd.Ops {
             for (int up = F.loopBound(n); i < up; i += F.length())
                 FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
         }
-        if (n - i >= FH.length() && FH != F) {
-            FloatVector.fromArray(FH, x, xo + i).fma(FloatVector.broadcast(FH, a), FloatVector.fromArray(FH, y, yo + i))
-                    .intoArray(y, yo + i);
-            i += FH.length();
-        }
-        for (; i < n; i++) y[yo + i] = Math.fma(a, x[xo + i], y[yo + i]);
+        for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 
     @Override
@@ -37,11 +31,7 @@ final class VectorOps implements Simd.Ops {
                 acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
             s = acc.reduceLanes(VectorOperators.ADD);
         }
-        if (n - i >= FH.length() && FH != F) {
-            s += FloatVector.fromArray(FH, a, ao + i).mul(FloatVector.fromArray(FH, b, bo + i)).reduceLanes(VectorOperators.ADD);
-            i += FH.length();
-        }
-        for (; i < n; i++) s = Math.fma(a[ao + i], b[bo + i], s);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
 
@@ -53,7 +43,7 @@ final class VectorOps implements Simd.Ops {
             for (int up = D.loopBound(n); i < up; i += D.length())
                 DoubleVector.fromArray(D, x, xo + i).fma(av, DoubleVector.fromArray(D, y, yo + i)).intoArray(y, yo + i);
         }
-        for (; i < n; i++) y[yo + i] = Math.fma(a, x[xo + i], y[yo + i]);
+        for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 
     @Override
@@ -66,7 +56,7 @@ final class VectorOps implements Simd.Ops {
                 acc = DoubleVector.fromArray(D, a, ao + i).fma(DoubleVector.fromArray(D, b, bo + i), acc);
             s = acc.reduceLanes(VectorOperators.ADD);
         }
-        for (; i < n; i++) s = Math.fma(a[ao + i], b[bo + i], s);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
 }
