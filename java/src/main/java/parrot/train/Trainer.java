@@ -54,6 +54,11 @@ public final class Trainer {
         return seed * 0x9E3779B97F4A7C15L + modelName.hashCode();
     }
 
+    static String eta(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60) : String.format("%dm%02ds", s / 60, s % 60);
+    }
+
     public Outcome run() {
         TrainConfig t = exp.train();
         LanguageModel model = ModelFactory.create(mc, task.vocab().size(), be, modelSeed(exp.seed(), mc.name()));
@@ -88,9 +93,12 @@ public final class Trainer {
                 double tps = tokensPerStep * windowSteps / ((now - windowStart) / 1e9);
                 LossPoint p = new LossPoint(step, windowLoss / windowSteps, lr, gradNorm, tps);
                 curve.add(p);
-                log.debug("{} step {}/{} loss {} lr {} grad-norm {} tokens/s {}", mc.name(), step, t.steps(),
-                        String.format("%.4f", p.loss()), String.format("%.2e", lr), String.format("%.3f", gradNorm),
-                        String.format("%.0f", tps));
+                // Without a progress bar (not a terminal) the log is the progress: at INFO, with an ETA.
+                String line = String.format("%s step %d/%d loss %.4f lr %.2e grad-norm %.3f %,.0f tokens/s ETA %s",
+                        mc.name(), step, t.steps(), p.loss(), lr, gradNorm, tps,
+                        eta((t.steps() - step) * (double) tokensPerStep / tps));
+                if (listener == null) log.info(line);
+                else log.debug(line);
                 windowLoss = 0;
                 windowSteps = 0;
                 windowStart = now;
