@@ -39,7 +39,7 @@ final class ElementwiseKernels {
 
     /** Grid for a grid-stride loop over n elements with {@link #THREADS} threads a block. */
     static Dim3 grid(long n) {
-        return Dim3.of((int) Math.min(MAX_BLOCKS, Dim3.blocks(n, THREADS)));
+        return Dim3.of(Math.min(MAX_BLOCKS, Dim3.blocks(n, THREADS)));
     }
 
     private void run(String kernel, long n, KernelArgs args) {
@@ -79,7 +79,7 @@ final class ElementwiseKernels {
 
     /** Number of partial sums (pass-1 blocks) for n elements: a function of n only. */
     static int sumBlocks(long n) {
-        return (int) Math.min(SUM_MAX_BLOCKS, Dim3.blocks(n, SUM_THREADS));
+        return Math.min(SUM_MAX_BLOCKS, Dim3.blocks(n, SUM_THREADS));
     }
 
     /** Σ t² in double, in a fixed order: bitwise reproducible. Copies back one scalar. */
