@@ -6,6 +6,11 @@
 #                Without nvcc it says so and succeeds: the CPU build goes on.
 #   ptxas-check  ptxas -v on every PTX (sm_90 included) → build/ptxas-report.txt (registers, smem, spills);
 #                fails if ptxas reports an error.
+#   kernels-emu-test
+#                runs every kernel on the CPU in a small CUDA emulator (cuda-kernels/emu: fibers for threads,
+#                real __syncthreads / warp-shuffle semantics) against double-precision references whose
+#                gradients are checked by finite differences, under three thread schedules. Needs only g++:
+#                the kernels' logic is tested on machines without a GPU or nvcc.
 #   kernels-clean
 #
 # PTX_ISA pins the `.version` line of the emitted PTX (nvcc 13 writes 9.0, which only a CUDA 13 driver can
@@ -30,7 +35,7 @@ CUDA_PTX := $(foreach sm,$(CUDA_SMS),$(foreach f,$(CUDA_FAMILIES),$(PTX_OUT_DIR)
 NVCC_PATH := $(shell command -v $(NVCC) 2>/dev/null)
 PTXAS_PATH := $(shell command -v $(PTXAS) 2>/dev/null)
 
-.PHONY: kernels ptxas-check kernels-clean
+.PHONY: kernels ptxas-check kernels-emu-test kernels-clean
 
 ifeq ($(NVCC_PATH),)
 kernels:
@@ -77,5 +82,18 @@ ptxas-check: kernels
 	echo "ptxas-check: report in $(PTXAS_REPORT)"; exit $$status
 endif
 
+EMU_CXX ?= g++
+EMU_BIN := build/emu/kernels-emu-test
+EMU_SCHEDULES ?= inorder random greedy
+
+$(EMU_BIN): $(wildcard $(CUDA_SRC_DIR)/*.cu) $(CUDA_HEADERS) $(wildcard $(CUDA_SRC_DIR)/emu/*.h) \
+            $(wildcard $(CUDA_SRC_DIR)/emu/*.cpp) $(wildcard $(CUDA_SRC_DIR)/emu/include/*.h)
+	@mkdir -p $(@D)
+	$(EMU_CXX) -O2 -std=c++17 -I $(CUDA_SRC_DIR)/emu/include -include $(CUDA_SRC_DIR)/emu/emu.h \
+	  -o $@ $(CUDA_SRC_DIR)/emu/emu_test.cpp
+
+kernels-emu-test: $(EMU_BIN)
+	@for s in $(EMU_SCHEDULES); do echo "schedule $$s:"; EMU_SCHEDULE=$$s ./$(EMU_BIN) || exit 1; done
+
 kernels-clean:
-	rm -rf $(PTX_OUT_DIR) $(PTXAS_REPORT)
+	rm -rf $(PTX_OUT_DIR) $(PTXAS_REPORT) build/emu
