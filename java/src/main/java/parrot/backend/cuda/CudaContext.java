@@ -39,7 +39,11 @@ final class CudaContext implements AutoCloseable {
 
     CudaContext(int ordinal) {
         this.ordinal = ordinal;
-        JCudaDriver.setExceptionsEnabled(false);
+        try {
+            JCudaDriver.setExceptionsEnabled(false);      // loads libJCudaDriver, which needs libcuda.so.1
+        } catch (Throwable t) {
+            throw new CudaException("CUDA driver unavailable: " + DeviceSelector.describeLoadFailure(t), -1, t);
+        }
         CudaException.check(JCudaDriver.cuInit(0), "cuInit");
         int[] v = new int[1];
         CudaException.check(JCudaDriver.cuDriverGetVersion(v), "cuDriverGetVersion");
