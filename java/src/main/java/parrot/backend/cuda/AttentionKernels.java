@@ -1,6 +1,8 @@
 package parrot.backend.cuda;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 import jcuda.driver.CUdeviceptr;
 import parrot.backend.AttentionSpec;
@@ -17,7 +19,14 @@ final class AttentionKernels {
     static final String BACKWARD_DQ = "parrot_attention_backward_dq_f32";
     static final String BACKWARD_DKV = "parrot_attention_backward_dkv_f32";
     static final String DECODE = "parrot_attention_decode_f32";
-    static final List<String> KERNELS = List.of(FORWARD, BACKWARD_PRE, BACKWARD_DQ, BACKWARD_DKV, DECODE);
+    /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
+    static final Map<String, String> SIGNATURES = Map.of(
+            FORWARD, "pppiiiifs",
+            BACKWARD_PRE, "pppiiii",
+            BACKWARD_DQ, "pppppiiiifs",
+            BACKWARD_DKV, "pppppiiiifs",
+            DECODE, "ppppiiiiifs");
+    static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     /** PARROT_MAX_HEADS in common.cuh. */
     static final int MAX_HEADS = 64;
@@ -26,14 +35,12 @@ final class AttentionKernels {
     /** Warps (rows) per block. */
     static final int WARPS = 4;
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final CudaModule module;
-    private final Scratch scratch;
 
-    AttentionKernels(CudaContext ctx, CudaModule module, Scratch scratch) {
+    AttentionKernels(Device ctx, CudaModule module) {
         this.ctx = ctx;
         this.module = module;
-        this.scratch = scratch;
     }
 
     static void checkSpec(AttentionSpec spec) {
@@ -78,7 +85,7 @@ final class AttentionKernels {
         long rows = (long) batch * spec.heads() * seqLen;
         if (rows == 0) return;
         int h = spec.heads(), hd = spec.headDim();
-        CUdeviceptr d = scratch.get("attention.D", rows * 4);
+        CUdeviceptr d = ctx.scratch("attention.D", rows * 4);
         ctx.launch(module, BACKWARD_PRE, rowsGrid(rows), Dim3.of(32, WARPS), 0,
                 KernelArgs.of().ptr(d).ptr(dout).ptr(out).i(batch).i(seqLen).i(h).i(hd));
         int[] hp = headParams(spec);

@@ -30,7 +30,6 @@ public final class CudaBackend implements Backend {
 
     private final CudaContext ctx;
     private final String arch;
-    private final Scratch scratch;
     private final Map<String, CudaModule> modules = new LinkedHashMap<>();
     private final ElementwiseKernels elementwise;
     private final EmbeddingKernels embedding;
@@ -56,7 +55,6 @@ public final class CudaBackend implements Backend {
 
     public CudaBackend(int ordinal, GemmMode gemmMode) {
         ctx = new CudaContext(ordinal);
-        Scratch s = null;
         try {
             arch = PtxResources.archFor(ctx.ccMajor, ctx.ccMinor);
             if (arch == null)
@@ -64,21 +62,18 @@ public final class CudaBackend implements Backend {
                         + ctx.ccMajor + "." + ctx.ccMinor + "; parrot's kernels need 8.0 or newer");
             for (String family : KernelFamilies.names())
                 modules.put(family, new CudaModule(family, arch, KernelFamilies.kernels(family), ctx.driverVersion));
-            s = new Scratch(ctx);
-            scratch = s;
-            elementwise = new ElementwiseKernels(ctx, modules.get(ElementwiseKernels.FAMILY), scratch);
+            elementwise = new ElementwiseKernels(ctx, modules.get(ElementwiseKernels.FAMILY));
             embedding = new EmbeddingKernels(ctx, modules.get(EmbeddingKernels.FAMILY));
             linear = new LinearKernels(ctx, modules.get(LinearKernels.FAMILY));
             layerNorm = new LayerNormKernels(ctx, modules.get(LayerNormKernels.FAMILY));
             rope = new RopeKernels(ctx, modules.get(RopeKernels.FAMILY));
-            attention = new AttentionKernels(ctx, modules.get(AttentionKernels.FAMILY), scratch);
-            crossEntropy = new CrossEntropyKernels(ctx, modules.get(CrossEntropyKernels.FAMILY), scratch, elementwise);
+            attention = new AttentionKernels(ctx, modules.get(AttentionKernels.FAMILY));
+            crossEntropy = new CrossEntropyKernels(ctx, modules.get(CrossEntropyKernels.FAMILY), elementwise);
             optimizer = new OptimizerKernels(ctx, modules.get(OptimizerKernels.FAMILY));
             String[] why = new String[1];
             gemm = chooseGemm(gemmMode, why);
             gemmDescription = why[0];
         } catch (RuntimeException | Error e) {
-            if (s != null) s.close();
             modules.values().forEach(CudaModule::close);
             ctx.close();
             throw e;
@@ -521,7 +516,6 @@ public final class CudaBackend implements Backend {
         }
         live.clear();
         try {
-            scratch.close();
             gemm.close();
             modules.values().forEach(CudaModule::close);
         } catch (RuntimeException e) {

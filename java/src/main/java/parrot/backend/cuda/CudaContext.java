@@ -20,7 +20,7 @@ import jcuda.driver.JCudaDriver;
  * message then names the last kernel launched. Set {@code PARROT_CUDA_SYNC=1} (or {@code -Dparrot.cuda.sync=true})
  * to synchronize after every launch and pin the failure on its kernel.
  */
-final class CudaContext implements AutoCloseable {
+final class CudaContext implements Device, AutoCloseable {
     private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
 
     final int ordinal;
@@ -33,6 +33,7 @@ final class CudaContext implements AutoCloseable {
     final CUstream stream = new CUstream();
     private final CUcontext context = new CUcontext();
     private final boolean syncEveryLaunch;
+    private final Scratch scratch = new Scratch(this);
     private boolean retained;
     private boolean streamCreated;
     private String lastLaunch = "none";
@@ -152,10 +153,16 @@ final class CudaContext implements AutoCloseable {
     }
 
     /** Device → host after the stream has drained. */
-    void download(Pointer dst, CUdeviceptr src, long bytes) {
+    @Override
+    public void download(Pointer dst, CUdeviceptr src, long bytes) {
         if (bytes == 0) return;
         synchronize("before download");
         CudaException.check(JCudaDriver.cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH(" + bytes + " bytes)");
+    }
+
+    @Override
+    public CUdeviceptr scratch(String name, long bytes) {
+        return scratch.get(name, bytes);
     }
 
     void synchronize(String what) {
@@ -168,7 +175,10 @@ final class CudaContext implements AutoCloseable {
 
     // ---- launches ------------------------------------------------------------------------------------------
 
-    void launch(CudaModule module, String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
+    @Override
+    public void launch(CudaModule module, String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
+        Device.checkSignature(kernel, args);
+        Device.checkShape(kernel, grid, block, sharedBytes);
         CUfunction f = module.function(kernel);
         int rc = JCudaDriver.cuLaunchKernel(f, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(),
                 sharedBytes, stream, args.toPointer(), null);
@@ -188,6 +198,11 @@ final class CudaContext implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            scratch.close();
+        } catch (RuntimeException ignored) {
+            // the context goes away below anyway
+        }
         if (streamCreated) {
             streamCreated = false;
             JCudaDriver.cuStreamSynchronize(stream);

@@ -1,6 +1,8 @@
 package parrot.backend.cuda;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
@@ -17,8 +19,18 @@ final class ElementwiseKernels {
     static final String SUM_SQUARES_PARTIAL = "parrot_sum_squares_partial_f32";
     static final String SUM_PARTIAL_F64 = "parrot_sum_partial_f64";
     static final String SUM_FINALIZE = "parrot_sum_finalize_f64";
-    static final List<String> KERNELS = List.of(ADD, ACCUMULATE, SCALE, FILL, GELU_FORWARD, GELU_BACKWARD,
-            SUM_SQUARES_PARTIAL, SUM_PARTIAL_F64, SUM_FINALIZE);
+    /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
+    static final Map<String, String> SIGNATURES = Map.of(
+            ADD, "pppi",
+            ACCUMULATE, "ppi",
+            SCALE, "pfi",
+            FILL, "pfi",
+            GELU_FORWARD, "ppi",
+            GELU_BACKWARD, "pppi",
+            SUM_SQUARES_PARTIAL, "ppi",
+            SUM_PARTIAL_F64, "ppi",
+            SUM_FINALIZE, "ppi");
+    static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     static final int THREADS = 256;
     /** Grid-stride kernels use at most this many blocks. */
@@ -27,14 +39,12 @@ final class ElementwiseKernels {
     static final int SUM_THREADS = 256;
     static final int SUM_MAX_BLOCKS = 1024;
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final CudaModule module;
-    private final Scratch scratch;
 
-    ElementwiseKernels(CudaContext ctx, CudaModule module, Scratch scratch) {
+    ElementwiseKernels(Device ctx, CudaModule module) {
         this.ctx = ctx;
         this.module = module;
-        this.scratch = scratch;
     }
 
     /** Grid for a grid-stride loop over n elements with {@link #THREADS} threads a block. */
@@ -87,7 +97,7 @@ final class ElementwiseKernels {
         int n = t.length();
         if (n == 0) return 0.0;
         int blocks = sumBlocks(n);
-        CUdeviceptr partials = scratch.get("sum.partials", (long) SUM_MAX_BLOCKS * 8);
+        CUdeviceptr partials = ctx.scratch("sum.partials", (long) SUM_MAX_BLOCKS * 8);
         ctx.launch(module, SUM_SQUARES_PARTIAL, Dim3.of(blocks), Dim3.of(SUM_THREADS), 0,
                 KernelArgs.of().ptr(partials).ptr(t).i(n));
         return finish(partials, blocks);
@@ -97,14 +107,14 @@ final class ElementwiseKernels {
     double sumDoubles(CUdeviceptr x, int n) {
         if (n == 0) return 0.0;
         int blocks = sumBlocks(n);
-        CUdeviceptr partials = scratch.get("sum.partials", (long) SUM_MAX_BLOCKS * 8);
+        CUdeviceptr partials = ctx.scratch("sum.partials", (long) SUM_MAX_BLOCKS * 8);
         ctx.launch(module, SUM_PARTIAL_F64, Dim3.of(blocks), Dim3.of(SUM_THREADS), 0,
                 KernelArgs.of().ptr(partials).ptr(x).i(n));
         return finish(partials, blocks);
     }
 
     private double finish(CUdeviceptr partials, int blocks) {
-        CUdeviceptr result = scratch.get("sum.result", 8);
+        CUdeviceptr result = ctx.scratch("sum.result", 8);
         ctx.launch(module, SUM_FINALIZE, Dim3.of(1), Dim3.of(SUM_THREADS), 0,
                 KernelArgs.of().ptr(result).ptr(partials).i(blocks));
         double[] r = new double[1];

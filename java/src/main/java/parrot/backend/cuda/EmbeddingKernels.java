@@ -1,22 +1,28 @@
 package parrot.backend.cuda;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 /** Launcher of cuda-kernels/embedding.cu. */
 final class EmbeddingKernels {
     static final String FAMILY = "embedding";
     static final String FORWARD = "parrot_embedding_forward_f32";
     static final String BACKWARD = "parrot_embedding_backward_f32";
-    static final List<String> KERNELS = List.of(FORWARD, BACKWARD);
+    /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
+    static final Map<String, String> SIGNATURES = Map.of(
+            FORWARD, "pppiii",
+            BACKWARD, "pppiiii");
+    static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     static final int THREADS = 128;
     /** The backward splits the vocabulary into at most this many slices (grid.y). */
     static final int MAX_VOCAB_SLICES = 64;
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final CudaModule module;
 
-    EmbeddingKernels(CudaContext ctx, CudaModule module) {
+    EmbeddingKernels(Device ctx, CudaModule module) {
         this.ctx = ctx;
         this.module = module;
     }

@@ -1,6 +1,8 @@
 package parrot.backend.cuda;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 /** Launcher of cuda-kernels/layernorm.cu. */
 final class LayerNormKernels {
@@ -8,17 +10,22 @@ final class LayerNormKernels {
     static final String FORWARD = "parrot_layernorm_forward_f32";
     static final String BACKWARD_DX = "parrot_layernorm_backward_dx_f32";
     static final String BACKWARD_DWDB = "parrot_layernorm_backward_dwdb_f32";
-    static final List<String> KERNELS = List.of(FORWARD, BACKWARD_DX, BACKWARD_DWDB);
+    /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
+    static final Map<String, String> SIGNATURES = Map.of(
+            FORWARD, "ppppppiif",
+            BACKWARD_DX, "ppppppii",
+            BACKWARD_DWDB, "ppppppii");
+    static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     /** Rows (warps) per block of the warp-per-row kernels. */
     static final int ROWS_PER_BLOCK = 4;
     /** PARROT_COLS_ROWS in layernorm.cu: blockDim = (32, 8) for the parameter gradients. */
     static final int COL_ROWS = 8;
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final CudaModule module;
 
-    LayerNormKernels(CudaContext ctx, CudaModule module) {
+    LayerNormKernels(Device ctx, CudaModule module) {
         this.ctx = ctx;
         this.module = module;
     }

@@ -1,6 +1,8 @@
 package parrot.backend.cuda;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 import jcuda.driver.CUdeviceptr;
 
@@ -10,7 +12,12 @@ final class LinearKernels {
     static final String BIAS_ADD = "parrot_bias_add_f32";
     static final String BIAS_GRAD = "parrot_bias_grad_f32";
     static final String GEMM = "parrot_gemm_f32";
-    static final List<String> KERNELS = List.of(BIAS_ADD, BIAS_GRAD, GEMM);
+    /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
+    static final Map<String, String> SIGNATURES = Map.of(
+            BIAS_ADD, "ppii",
+            BIAS_GRAD, "ppii",
+            GEMM, "pppiiiiiiiiff");
+    static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     /** GEMM_BM, GEMM_BN, GEMM_THREADS in linear.cu. */
     static final int GEMM_TILE = 64;
@@ -18,10 +25,10 @@ final class LinearKernels {
     /** PARROT_COLS_ROWS in linear.cu: blockDim = (32, 8) for column reductions. */
     static final int COL_ROWS = 8;
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final CudaModule module;
 
-    LinearKernels(CudaContext ctx, CudaModule module) {
+    LinearKernels(Device ctx, CudaModule module) {
         this.ctx = ctx;
         this.module = module;
     }

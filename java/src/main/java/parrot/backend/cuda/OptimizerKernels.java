@@ -1,6 +1,8 @@
 package parrot.backend.cuda;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 import parrot.backend.AdamWParams;
 
@@ -8,12 +10,15 @@ import parrot.backend.AdamWParams;
 final class OptimizerKernels {
     static final String FAMILY = "optimizer";
     static final String ADAMW = "parrot_adamw_f32";
-    static final List<String> KERNELS = List.of(ADAMW);
+    /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
+    static final Map<String, String> SIGNATURES = Map.of(
+            ADAMW, "ppppiffffff");
+    static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final CudaModule module;
 
-    OptimizerKernels(CudaContext ctx, CudaModule module) {
+    OptimizerKernels(Device ctx, CudaModule module) {
         this.ctx = ctx;
         this.module = module;
     }

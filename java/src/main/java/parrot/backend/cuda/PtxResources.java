@@ -3,7 +3,9 @@ package parrot.backend.cuda;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,6 +18,9 @@ public final class PtxResources {
     /** The architectures built by cuda.mk (CUDA_SMS). */
     public static final String[] ARCHS = {"sm_80", "sm_90"};
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+([A-Za-z_$][\\w$]*)\\s*\\(");
+    private static final Pattern ENTRY_PARAMS = Pattern.compile("\\.entry\\s+([A-Za-z_$][\\w$]*)\\s*\\(([^)]*)\\)");
+    private static final Pattern PARAM = Pattern.compile(
+            "\\.param\\s+(?:\\.align\\s+\\d+\\s+)?\\.(\\w+)\\s+[\\w$]+(?:\\[(\\d+)\\])?");
 
     private PtxResources() {
     }
@@ -51,6 +56,31 @@ public final class PtxResources {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read PTX resource " + path(arch, family), e);
         }
+    }
+
+    /**
+     * Each entry's parameter signature in the letters of {@link KernelFamilies#signature}: .u64 → p,
+     * .u32/.s32 → i, .f32 → f, .f64 → d, a .b8 array → s followed by its byte size in brackets, e.g. "s[512]".
+     */
+    public static Map<String, String> entrySignatures(String ptx) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Matcher m = ENTRY_PARAMS.matcher(ptx);
+        while (m.find()) {
+            StringBuilder sig = new StringBuilder();
+            Matcher p = PARAM.matcher(m.group(2));
+            while (p.find()) {
+                switch (p.group(1)) {
+                    case "u64", "b64", "s64" -> sig.append('p');
+                    case "u32", "s32", "b32" -> sig.append('i');
+                    case "f32" -> sig.append('f');
+                    case "f64" -> sig.append('d');
+                    case "b8" -> sig.append("s[").append(p.group(2)).append(']');
+                    default -> sig.append('?').append(p.group(1));
+                }
+            }
+            out.put(m.group(1), sig.toString());
+        }
+        return out;
     }
 
     /** Names of the {@code .entry} (kernel) functions a PTX text declares. */

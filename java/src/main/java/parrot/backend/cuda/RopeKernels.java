@@ -1,6 +1,8 @@
 package parrot.backend.cuda;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 import parrot.backend.RopeSpec;
 
@@ -9,12 +11,16 @@ final class RopeKernels {
     static final String FAMILY = "rope";
     static final String FORWARD = "parrot_rope_forward_f32";
     static final String BACKWARD = "parrot_rope_backward_f32";
-    static final List<String> KERNELS = List.of(FORWARD, BACKWARD);
+    /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
+    static final Map<String, String> SIGNATURES = Map.of(
+            FORWARD, "ppiiiiiid",
+            BACKWARD, "ppiiiiiid");
+    static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final CudaModule module;
 
-    RopeKernels(CudaContext ctx, CudaModule module) {
+    RopeKernels(Device ctx, CudaModule module) {
         this.ctx = ctx;
         this.module = module;
     }

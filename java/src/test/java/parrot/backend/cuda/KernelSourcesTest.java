@@ -80,6 +80,35 @@ class KernelSourcesTest {
     }
 
     @Test
+    void everyKernelSignatureMatchesThePtxParameters() {
+        boolean any = false;
+        for (String arch : PtxResources.ARCHS)
+            for (String family : KernelFamilies.names())
+                any |= PtxResources.exists(arch, family);
+        assumeTrue(any, "no PTX resources built (run `make kernels` with nvcc): SKIPPED");
+        String struct = "s[" + (8 * AttentionKernels.MAX_HEADS) + "]";   // HeadParams: int[64] + float[64]
+        List<String> wrong = new ArrayList<>();
+        for (String arch : PtxResources.ARCHS) {
+            for (String family : KernelFamilies.names()) {
+                java.util.Map<String, String> sigs = PtxResources.entrySignatures(PtxResources.load(arch, family));
+                for (String k : KernelFamilies.kernels(family)) {
+                    String want = KernelFamilies.signature(k).replace("s", struct);
+                    if (!want.equals(sigs.get(k))) wrong.add(arch + " " + k + ": launcher (" + want + "), PTX ("
+                            + sigs.get(k) + ")");
+                }
+            }
+        }
+        assertTrue(wrong.isEmpty(), "kernel parameters out of step: " + wrong);
+    }
+
+    @Test
+    void ptxSignatureParser() {
+        String ptx = ".visible .entry k(\n\t.param .u64 k_param_0,\n\t.param .u32 k_param_1,\n\t.param .f32 k_p2,\n"
+                + "\t.param .f64 k_p3,\n\t.param .align 4 .b8 k_param_4[512]\n)\n{";
+        assertEquals("pifds[512]", PtxResources.entrySignatures(ptx).get("k"));
+    }
+
+    @Test
     void ptxEntryParserFindsVisibleEntries() {
         String ptx = ".visible .entry parrot_a_f32(\n .param .u64 x\n)\n.entry parrot_b(\n)";
         assertEquals(List.of("parrot_a_f32", "parrot_b"), List.copyOf(PtxResources.entries(ptx)));
