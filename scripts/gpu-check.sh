@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# gpu-check.sh OUTDIR — run parrot's GPU checks from the release bundle on a machine with an NVIDIA GPU.
+#
+# Unpacks dist/parrot-*-linux-x86_64.tar.xz (make bundle) into a temp dir, prints what the machine offers
+# (nvidia-smi, CUDA libraries, java), then runs
+#   bin/parrot selftest --device cuda --json OUTDIR/parity.json   (every op of the CUDA backend vs the CPU)
+#   bin/parrot bench gpu --json OUTDIR/bench.json
+# and writes OUTDIR/env.json with the machine facts and both exit codes (also selftest.log, bench.log,
+# nvidia-smi.txt). Exit: 2 when there is no usable GPU (fast, one line), 1 when the bundle is missing, else the
+# selftest's exit code, or 1 if only the bench failed.
+# Time limits (seconds): GPU_CHECK_SELFTEST_TIMEOUT (default 300), GPU_CHECK_BENCH_TIMEOUT (default 240).
+set -u
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 64
+fi
+if ! command -v nvidia-smi >/dev/null 2>&1; then
+    echo "gpu-check: no GPU here: nvidia-smi not found" >&2
+    exit 2
+fi
+if ! smi=$(nvidia-smi 2>&1); then
+    echo "gpu-check: no usable GPU here: nvidia-smi failed: $(printf '%s' "$smi" | head -n 1)" >&2
+    exit 2
+fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bundle=$(ls -1 "$root"/dist/parrot-*-linux-x86_64.tar.xz 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$bundle" ]; then
+    echo "gpu-check: no bundle $root/dist/parrot-*-linux-x86_64.tar.xz (run: make bundle)" >&2
+    exit 1
+fi
+mkdir -p "$1" || exit 1
+out=$(cd "$1" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/parrot-gpu-check.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+tar -C "$work" -xJf "$bundle" || { echo "gpu-check: cannot unpack $bundle" >&2; exit 1; }
+home=$(ls -d "$work"/parrot-*/ 2>/dev/null | head -n 1)
+home=${home%/}
+parrot="$home/bin/parrot"
+[ -x "$parrot" ] || { echo "gpu-check: $bundle has no bin/parrot" >&2; exit 1; }
+
+json_str() {   # a JSON string literal
+    local s
+    s=$(printf '%s' "$1" | tr -d '\000-\010\013\014\016-\037')
+    s=${s//\\/\\\\}
+    s=${s//\"/\\\"}
+    s=${s//$'\t'/\\t}
+    s=${s//$'\r'/}
+    s=${s//$'\n'/\\n}
+    printf '"%s"' "$s"
+}
+json_lines() {   # a JSON array of the non-empty lines of $1
+    local first=1 line
+    printf '['
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        [ $first -eq 1 ] || printf ', '
+        first=0
+        json_str "$line"
+    done <<< "$1"
+    printf ']'
+}
+json_rc() { [ -n "$1" ] && printf '%s' "$1" || printf 'null'; }
+
+gpus=$(nvidia-smi --query-gpu=index,name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null) ||
+    gpus=$(nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader 2>/dev/null) || gpus=""
+cuda_version=$(printf '%s\n' "$smi" | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head -n 1)
+libs=$(ldconfig -p 2>/dev/null | grep -E 'libcuda|libcublas|libcudnn' | sed 's/^[[:space:]]*//' || true)
+java_on_path=$(command -v java || true)
+bundled_java=$("$home/runtime/bin/java" -version 2>&1 | head -n 1)
+
+echo "== bundle: $(basename "$bundle")"
+echo "== nvidia-smi"
+printf '%s\n' "$smi" | tee "$out/nvidia-smi.txt"
+echo "== CUDA libraries (ldconfig -p | grep -E 'libcuda|libcublas|libcudnn')"
+printf '%s\n' "${libs:-(none found)}"
+echo "== java on PATH: ${java_on_path:-none}; the bundle runs its own: $bundled_java"
+
+selftest_rc=""
+bench_rc=""
+write_env() {
+    {
+        printf '{\n'
+        printf '  "host": %s,\n' "$(json_str "$(hostname 2>/dev/null || echo unknown)")"
+        printf '  "date_utc": %s,\n' "$(json_str "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
+        printf '  "kernel": %s,\n' "$(json_str "$(uname -srm)")"
+        printf '  "bundle": %s,\n' "$(json_str "$(basename "$bundle")")"
+        printf '  "gpus_csv": %s,\n' "$(json_lines "$gpus")"
+        printf '  "gpu_csv_fields": "index, name, driver_version, memory.total, compute_cap",\n'
+        printf '  "cuda_driver_version": %s,\n' "$(json_str "$cuda_version")"
+        printf '  "cuda_libraries": %s,\n' "$(json_lines "$libs")"
+        printf '  "java_on_path": %s,\n' "$(json_str "$java_on_path")"
+        printf '  "bundled_java": %s,\n' "$(json_str "$bundled_java")"
+        printf '  "cpu_cores": %s,\n' "$(nproc 2>/dev/null || echo null)"
+        printf '  "selftest_exit": %s,\n' "$(json_rc "$selftest_rc")"
+        printf '  "bench_exit": %s\n' "$(json_rc "$bench_rc")"
+        printf '}\n'
+    } > "$out/env.json"
+}
+write_env   # the facts first, in case a run below hangs
+
+run_limited() {   # seconds, command...
+    local limit=$1
+    shift
+    if command -v timeout >/dev/null 2>&1; then timeout --kill-after=10 "$limit" "$@"; else "$@"; fi
+}
+
+echo "== selftest: bin/parrot selftest --device cuda --json $out/parity.json"
+run_limited "${GPU_CHECK_SELFTEST_TIMEOUT:-300}" "$parrot" selftest --device cuda --json "$out/parity.json" 2>&1 |
+    tee "$out/selftest.log"
+selftest_rc=${PIPESTATUS[0]}
+echo "== bench: bin/parrot bench gpu --json $out/bench.json"
+run_limited "${GPU_CHECK_BENCH_TIMEOUT:-240}" "$parrot" bench gpu --json "$out/bench.json" 2>&1 | tee "$out/bench.log"
+bench_rc=${PIPESTATUS[0]}
+write_env
+
+echo "== gpu-check: selftest exit $selftest_rc, bench exit $bench_rc; results in $out"
+if [ "$selftest_rc" -ne 0 ]; then exit "$selftest_rc"; fi
+if [ "$bench_rc" -ne 0 ]; then exit 1; fi
+exit 0
