@@ -1,6 +1,8 @@
 # parrot — one entry point for building, running and testing.
 #   make run    build, then train and evaluate the quickstart experiment (CPU when there is no GPU)
 #   make test   the whole test suite (CPU; GPU parity tests report SKIPPED without a GPU)
+#   make gpu-test  the GPU parity suite alone (needs a CUDA device)
+#   make bundle    dist/parrot-<version>-linux-x86_64.tar.xz: jlink'ed runtime + fat jar + PTX
 SHELL := /bin/bash
 MVN ?= mvn -B -q
 JAR := target/parrot.jar
@@ -14,7 +16,7 @@ PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 -include cuda.mk
 -include bundle.mk
 
-.PHONY: build run test bench clean fixtures
+.PHONY: build run test gpu-test bench clean fixtures
 
 build: $(JAR)
 
@@ -25,9 +27,14 @@ $(JAR): pom.xml $(shell find java/src/main -type f 2>/dev/null)
 run: build
 	$(PARROT) train --config $(CONFIG) $(ARGS)
 
+# Kernels: PTX for sm_80/sm_90 and the ptxas report (where nvcc exists), then every kernel run on the CPU in
+# the CUDA emulator against float64 references; then the Java suite (GPU parity tests SKIP without a GPU).
 test:
-	@$(MAKE) --no-print-directory kernels ptxas-check 2>/dev/null || echo "kernels: skipped (no cuda.mk or nvcc)"
+	$(MAKE) --no-print-directory kernels ptxas-check kernels-emu-test
 	mvn -B --no-transfer-progress test
+
+gpu-test: kernels build
+	mvn -B --no-transfer-progress test -Dtest='CudaParityTest' -Dsurefire.failIfNoSpecifiedTests=false
 
 bench: build
 	$(PARROT) bench cpu

@@ -11,4 +11,4 @@ while [ -h "$self" ]; do                       # follow symlinks to the real bin
 done
 home=$(cd "$(dirname "$self")/.." && pwd)
 # shellcheck disable=SC2086
-exec "$home/runtime/bin/java" $PARROT_JAVA_OPTS -jar "$home/lib/parrot.jar" "$@"
+exec "$home/runtime/bin/java" --add-modules jdk.incubator.vector $PARROT_JAVA_OPTS -jar "$home/lib/parrot.jar" "$@"

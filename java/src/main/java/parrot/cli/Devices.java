@@ -4,8 +4,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parrot.backend.Backend;
 import parrot.backend.cpu.CpuBackend;
+import parrot.backend.cuda.CudaBackend;
+import parrot.backend.cuda.DeviceChoice;
+import parrot.backend.cuda.DeviceSelector;
 
-/** Turns --device into a backend, saying what it chose and why. */
+/** Turns --device into a backend, saying what it chose and why ("no libcuda.so.1: using CPU"). */
 final class Devices {
     private static final Logger log = LoggerFactory.getLogger(Devices.class);
 
@@ -13,22 +16,16 @@ final class Devices {
     }
 
     static Backend open(String device) {
-        String d = device == null ? "auto" : device.trim().toLowerCase();
-        if (d.equals("cpu")) {
-            return cpu("--device cpu");
+        DeviceChoice choice;
+        try {
+            choice = DeviceSelector.choose(device).orThrow();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--device: unknown '" + device + "'; allowed: auto, cpu, cuda, cuda:N");
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException("--device " + device + ": " + e.getMessage());
         }
-        if (d.equals("auto")) {
-            return cpu("no CUDA backend in this build: using CPU");
-        }
-        if (d.equals("cuda") || d.matches("cuda:\\d+")) {
-            throw new IllegalArgumentException("--device " + device + ": the CUDA backend is not available in this build; use cpu or auto");
-        }
-        throw new IllegalArgumentException("--device: unknown '" + device + "'; allowed: auto, cpu, cuda, cuda:N");
-    }
-
-    private static Backend cpu(String why) {
-        Backend be = new CpuBackend();
-        log.info("device: {} ({})", be.name(), why);
+        Backend be = choice.isCuda() ? new CudaBackend(choice.ordinal()) : new CpuBackend();
+        log.info("device: {} ({})", be.name(), choice.reason());
         return be;
     }
 }

@@ -19,9 +19,9 @@ class TrainingTest {
         String json = """
                 {"name": "t", "seed": 3,
                  "task": {"type": "copy", "lengths": "1..5"},
-                 "train": {"steps": %d, "batch_size": 16, "context": 32, "lr": 3e-3, "warmup_steps": 30, "log_every": 10},
+                 "train": {"steps": %d, "batch_size": 32, "context": 32, "lr": 3e-3, "warmup_steps": 30, "log_every": 10},
                  "eval": {"lengths": "1..5", "samples": 40},
-                 "models": [{"name": "m", "d_model": 32, "n_heads": 4, "n_layers": 2, "positional": "%s"}]}
+                 "models": [{"name": "m", "d_model": 64, "n_heads": 8, "n_layers": 2, "positional": "%s"}]}
                 """.formatted(steps, positional);
         return ConfigLoader.parse(json, List.of(sets));
     }
@@ -46,10 +46,10 @@ class TrainingTest {
 
     @Test
     void smallTransformerLearnsToCopy() {
-        ExperimentConfig exp = config("hard-alibi", 500);
+        ExperimentConfig exp = config("hard-alibi", 600);
         Trainer.Outcome out = train(exp);
         Task task = Task.create("copy", new Vocab(26));
-        List<LengthResult> acc = new Evaluator(out.model(), task, 40, exp.seed()).evaluate(new int[]{1, 3, 5}, 40, null);
+        List<LengthResult> acc = new Evaluator(out.model(), task, 40, exp.seed()).evaluate(new int[]{1, 2, 3, 4, 5}, 40, null);
         for (LengthResult r : acc)
             assertTrue(r.stringAccuracy() >= 0.95, "string accuracy at length " + r.length() + " is " + r.stringAccuracy()
                     + " after " + exp.train().steps() + " steps (final loss " + out.finalLoss() + ")");
