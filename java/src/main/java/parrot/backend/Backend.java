@@ -128,6 +128,33 @@ public interface Backend extends AutoCloseable {
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWParams hp, double weightDecay, int step,
                double lr);
 
+    /**
+     * Clips the global L2 norm of all gradients to maxNorm (torch.nn.utils.clip_grad_norm_: scale by
+     * maxNorm/(norm+1e-6) when the norm exceeds it; maxNorm ≤ 0 only measures) and returns the norm before
+     * clipping. One host round trip per step; a device backend may do it in one multi-tensor pass.
+     */
+    default double clipGradNorm(java.util.List<Tensor> grads, double maxNorm) {
+        double s = 0;
+        for (Tensor g : grads) s += sumSquares(g);
+        double norm = Math.sqrt(s);
+        if (maxNorm > 0 && norm > maxNorm) {
+            double coef = maxNorm / (norm + 1e-6);
+            for (Tensor g : grads) scale(g, coef);
+        }
+        return norm;
+    }
+
+    /** AdamW on many tensors at once (a device backend may fuse it into one multi-tensor launch). */
+    default void adamw(java.util.List<Tensor> params, java.util.List<Tensor> grads, java.util.List<Tensor> m,
+                       java.util.List<Tensor> v, AdamWParams hp, double[] weightDecay, int step, double lr) {
+        for (int i = 0; i < params.size(); i++)
+            adamw(params.get(i), grads.get(i), m.get(i), v.get(i), hp, weightDecay[i], step, lr);
+    }
+
+    /** Waits until all queued work is done (device backends; timing needs it). */
+    default void synchronize() {
+    }
+
     @Override
     default void close() {
     }

@@ -3,7 +3,10 @@ package parrot.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import parrot.backend.Backend;
 import parrot.backend.cpu.CpuBackend;
-import parrot.bench.CpuTrainingBench;
+import parrot.bench.TrainingBench;
+import parrot.backend.cuda.CudaBackend;
+import parrot.backend.cuda.DeviceChoice;
+import parrot.backend.cuda.DeviceSelector;
 import parrot.backend.cpu.common.Parallel;
 import parrot.results.ResultsIO;
 import picocli.CommandLine.Command;
@@ -17,7 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print ratios against a baseline measured in the same run.",
-        subcommands = {BenchCommand.Cpu.class})
+        subcommands = {BenchCommand.Cpu.class, BenchCommand.Gpu.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -45,9 +48,9 @@ final class BenchCommand implements Runnable {
             doc.put("schema", "parrot.bench.cpu/1");
             doc.put("git_commit", BuildInfo.gitCommit());
             doc.put("threads", Parallel.threads());
-            CpuTrainingBench.Result r;
+            TrainingBench.Result r;
             try (Backend be = new CpuBackend()) {
-                r = CpuTrainingBench.run(be, warmup, steps);
+                r = TrainingBench.run(be, TrainingBench.SMALL, warmup, steps);
             }
             System.out.printf("parrot %s: %,.0f tokens/s (%d steps of %d tokens in %.2f s)%n", r.backend(),
                     r.tokensPerSecond(), r.steps(), r.tokensPerStep(), r.seconds());
@@ -80,6 +83,52 @@ final class BenchCommand implements Runnable {
             String last = out.substring(out.lastIndexOf('\n') + 1);
             JsonNode n = ResultsIO.JSON.readTree(last);
             return n.get("tokens_per_second").asDouble();
+        }
+    }
+
+    @Command(name = "gpu", mixinStandardHelpOptions = true,
+            description = {"Training tokens/s on the GPU against the CPU backend in the same run: the calibration model, "
+                    + "and the paper's 12 × 1024 transformer (the CPU runs only a few of its steps).",
+                    "Exit 4 when there is no GPU."})
+    static final class Gpu implements Callable<Integer> {
+        @Option(names = "--device", defaultValue = "cuda")
+        String device;
+
+        @Option(names = "--steps", defaultValue = "50")
+        int steps;
+
+        @Option(names = "--cpu-steps", defaultValue = "3", description = "steps of each model on the CPU baseline")
+        int cpuSteps;
+
+        @Option(names = "--json", description = "write the numbers here")
+        Path json;
+
+        @Override
+        public Integer call() {
+            DeviceChoice choice = DeviceSelector.choose(device);
+            if (!choice.isCuda()) {
+                System.out.println("bench gpu: SKIPPED (" + choice.reason() + ")");
+                return 4;
+            }
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("schema", "parrot.bench.gpu/1");
+            doc.put("git_commit", BuildInfo.gitCommit());
+            doc.put("date", java.time.Instant.now().toString());
+            java.util.List<Object> rows = new java.util.ArrayList<>();
+            try (Backend gpu = new CudaBackend(choice.ordinal()); Backend cpu = new CpuBackend()) {
+                for (String cfg : new String[]{TrainingBench.SMALL, TrainingBench.PAPER}) {
+                    TrainingBench.Result g = TrainingBench.run(gpu, cfg, 3, steps);
+                    TrainingBench.Result c = TrainingBench.run(cpu, cfg, 1, cpuSteps);
+                    double ratio = g.tokensPerSecond() / c.tokensPerSecond();
+                    System.out.printf("%-6s %,d params: gpu %,.0f tokens/s, cpu %,.0f tokens/s: %.1fx%n", g.model(),
+                            g.parameters(), g.tokensPerSecond(), c.tokensPerSecond(), ratio);
+                    rows.add(Map.of("gpu", g, "cpu", c, "ratio_gpu_over_cpu", ratio));
+                }
+                doc.put("device", gpu.name());
+            }
+            doc.put("training", rows);
+            if (json != null) ResultsIO.write(json, doc);
+            return 0;
         }
     }
 }

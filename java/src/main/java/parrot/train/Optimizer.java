@@ -11,43 +11,32 @@ import java.util.List;
 /** AdamW over a model's parameters with global gradient-norm clipping (torch.nn.utils.clip_grad_norm_). */
 public final class Optimizer {
     private final Backend be;
-    private final List<Parameter> params;
-    private final List<Tensor> m = new ArrayList<>(), v = new ArrayList<>();
+    private final List<Tensor> m = new ArrayList<>(), v = new ArrayList<>(), values = new ArrayList<>(), grads = new ArrayList<>();
+    private final double[] decay;
     private final AdamWParams hp;
-    private final double weightDecay, clip;
+    private final double clip;
     private int step;
 
     public Optimizer(Backend be, List<Parameter> params, AdamWParams hp, double weightDecay, double clip) {
         this.be = be;
-        this.params = List.copyOf(params);
         this.hp = hp;
-        this.weightDecay = weightDecay;
         this.clip = clip;
-        for (Parameter p : params) {
+        decay = new double[params.size()];
+        for (int i = 0; i < params.size(); i++) {
+            Parameter p = params.get(i);
             m.add(be.zeros(p.shape()));
             v.add(be.zeros(p.shape()));
+            values.add(p.value());
+            grads.add(p.grad());
+            decay[i] = p.weightDecay() ? weightDecay : 0;
         }
-    }
-
-    /** Global L2 norm of all gradients, summed in parameter order. */
-    public double gradNorm() {
-        double s = 0;
-        for (Parameter p : params) s += be.sumSquares(p.grad());
-        return Math.sqrt(s);
     }
 
     /** Clips, then takes one AdamW step at the given learning rate. Returns the gradient norm before clipping. */
     public double step(double lr) {
-        double norm = gradNorm();
-        if (clip > 0 && norm > clip) {
-            double coef = clip / (norm + 1e-6);
-            for (Parameter p : params) be.scale(p.grad(), coef);
-        }
+        double norm = be.clipGradNorm(grads, clip);
         step++;
-        for (int i = 0; i < params.size(); i++) {
-            Parameter p = params.get(i);
-            be.adamw(p.value(), p.grad(), m.get(i), v.get(i), hp, p.weightDecay() ? weightDecay : 0, step, lr);
-        }
+        be.adamw(values, grads, m, v, hp, decay, step, lr);
         return norm;
     }
 
