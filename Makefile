@@ -15,6 +15,7 @@ PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 
 -include cuda.mk
 -include bundle.mk
+-include docker.mk
 
 .PHONY: build run test gpu-test bench clean fixtures
 
