@@ -193,7 +193,8 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
         public String deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
             if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) return Integer.toString(p.getIntValue());
             if (p.currentToken() == JsonToken.VALUE_STRING) return p.getText();
-            throw new ConfigException("dt_rank", "must be \"auto\" or a positive integer, got " + p.getText());
+            // no field name here: the loader prefixes the path Jackson tracked (models[0].dt_rank)
+            throw new ConfigException("must be \"auto\" or a positive integer, got " + p.getText());
         }
     }
 

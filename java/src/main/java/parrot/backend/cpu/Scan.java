@@ -31,7 +31,7 @@ final class Scan {
 
     /** Floats of the per-task recompute buffer of the backward: independent of the sequence length. */
     static long backwardBufferFloats(int chunk, int n) {
-        return (long) (chunk + 1) * DBLK * n + (long) chunk * DBLK * 2;
+        return (long) (2 * chunk + 1) * DBLK * n + (long) chunk * DBLK * 2 + DBLK * n;
     }
 
     private static int blocks(int d) {
@@ -87,6 +87,7 @@ final class Scan {
                 int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
                 int sz = nd * n;
                 float[] hs = new float[(chunk + 1) * sz];   // hs[j] = state after step t0+j-1 (j = 0: checkpoint)
+                float[] es = new float[chunk * sz];         // exp(δ·A) of each step, kept from the recompute
                 float[] ys = new float[chunk * nd];         // Σ_n C·h per step and channel
                 float[] dls = new float[chunk * nd];        // δ after bias and softplus
                 float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps
@@ -101,8 +102,11 @@ final class Scan {
                             if (softplus) dl = softplus(dl);
                             dls[j * nd + dd] = dl;
                             float dub = dl * u[i], y = 0f;
+                            int eb = j * sz + dd * n;
                             for (int s = 0; s < n; s++) {
-                                float v = (float) Math.exp(dl * a[ab + s]) * hs[prev + dd * n + s] + dub * bm[rb + s];
+                                float e = (float) Math.exp(dl * a[ab + s]);
+                                es[eb + s] = e;
+                                float v = e * hs[prev + dd * n + s] + dub * bm[rb + s];
                                 hs[cur + dd * n + s] = v;
                                 y += cm[rb + s] * v;
                             }
@@ -125,11 +129,12 @@ final class Scan {
                                 duAcc += g * dSkip[ch];
                                 if (pD != null) pD[b * d + ch] += g * uu;
                             }
+                            int eb = j * sz + hb;
                             for (int s = 0; s < n; s++) {
                                 float ht = hs[cur + hb + s], hp = hs[prev + hb + s], bs = bm[rb + s];
                                 if (pC != null) pC[pb + s] += g * ht;
                                 float dhn = dh[hb + s] + g * cm[rb + s];
-                                float as = a[ab + s], dA = (float) Math.exp(dl * as);
+                                float as = a[ab + s], dA = es[eb + s];
                                 float ddA = dhn * hp * dA;       // ∂L/∂(δ·A) through exp
                                 dDelta += ddA * as + dhn * bs * uu;
                                 if (pA != null) pA[(b * d + ch) * n + s] += ddA * dl;
