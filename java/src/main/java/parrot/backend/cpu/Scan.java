@@ -1,5 +1,6 @@
 package parrot.backend.cpu;
 
+import parrot.backend.cpu.common.FastExp;
 import parrot.backend.cpu.common.Parallel;
 
 /**
@@ -58,7 +59,7 @@ final class Scan {
                         if (softplus) dl = softplus(dl);
                         float uu = u[i], du = dl * uu, y = 0f;
                         for (int s = 0; s < n; s++) {
-                            float hs = (float) Math.exp(dl * a[ab + s]) * h[hb + s] + du * bm[rb + s];
+                            float hs = FastExp.exp(dl * a[ab + s]) * h[hb + s] + du * bm[rb + s];
                             h[hb + s] = hs;
                             y += cm[rb + s] * hs;
                         }
@@ -104,7 +105,7 @@ final class Scan {
                             float dub = dl * u[i], y = 0f;
                             int eb = j * sz + dd * n;
                             for (int s = 0; s < n; s++) {
-                                float e = (float) Math.exp(dl * a[ab + s]);
+                                float e = FastExp.exp(dl * a[ab + s]);
                                 es[eb + s] = e;
                                 float v = e * hs[prev + dd * n + s] + dub * bm[rb + s];
                                 hs[cur + dd * n + s] = v;
@@ -191,7 +192,7 @@ final class Scan {
                 if (softplus) dl = softplus(dl);
                 float uu = u[i], dub = dl * uu, y = 0f;
                 for (int s = 0; s < n; s++) {
-                    float v = (float) Math.exp(dl * a[ab + s]) * state[hb + s] + dub * bm[rb + s];
+                    float v = FastExp.exp(dl * a[ab + s]) * state[hb + s] + dub * bm[rb + s];
                     state[hb + s] = v;
                     y += cm[rb + s] * v;
                 }
