@@ -1,6 +1,5 @@
 package parrot.backend.cpu;
 
-import parrot.backend.cpu.common.FastExp;
 import parrot.backend.cpu.common.Parallel;
 
 /**
@@ -32,11 +31,47 @@ final class Scan {
 
     /** Floats of the per-task recompute buffer of the backward: independent of the sequence length. */
     static long backwardBufferFloats(int chunk, int n) {
-        return (long) (2 * chunk + 1) * DBLK * n + (long) chunk * DBLK * 2 + DBLK * n;
+        return (long) (2 * chunk + 1) * DBLK * n + (long) chunk * DBLK * 2 + 3L * DBLK * n + 9L * DBLK;
     }
 
     private static int blocks(int d) {
         return (d + DBLK - 1) / DBLK;
+    }
+
+    /** A's rows for channels d0..d0+nd−1, transposed to [N][nd] so the innermost loops run over channels. */
+    private static float[] aBlock(float[] a, int d0, int nd, int n) {
+        float[] at = new float[n * nd];
+        for (int dd = 0; dd < nd; dd++)
+            for (int s = 0; s < n; s++) at[s * nd + dd] = a[(d0 + dd) * n + s];
+        return at;
+    }
+
+    /** δ for one step of a block of channels: delta + bias, then softplus. */
+    private static void deltas(float[] dl, float[] delta, float[] dBias, boolean softplus, int i0, int d0, int nd) {
+        for (int dd = 0; dd < nd; dd++) {
+            float v = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
+            dl[dd] = softplus ? softplus(v) : v;
+        }
+    }
+
+    /**
+     * One step of the recurrence for a block of channels, states laid out [N][nd]: hOut = exp(δ·A)·hIn + δ·B·u,
+     * y = Σ_n C·hOut (summed over n in order). e, when given, receives exp(δ·A).
+     */
+    private static void advance(float[] hIn, int hib, float[] hOut, int hob, float[] e, int eb, float[] at, float[] dl,
+                             float[] dub, float[] y, float[] bm, float[] cm, int rb, int nd, int n) {
+        java.util.Arrays.fill(y, 0, nd, 0f);
+        for (int s = 0; s < n; s++) {
+            float bs = bm[rb + s], cs = cm[rb + s];
+            int sb = s * nd;
+            for (int dd = 0; dd < nd; dd++) {
+                float ex = (float) Math.exp(dl[dd] * at[sb + dd]);
+                if (e != null) e[eb + sb + dd] = ex;
+                float v = ex * hIn[hib + sb + dd] + dub[dd] * bs;
+                hOut[hob + sb + dd] = v;
+                y[dd] += cs * v;
+            }
+        }
     }
 
     static void forward(float[] out, float[] ckpt, float[] u, float[] delta, float[] a, float[] bm, float[] cm,
@@ -46,30 +81,35 @@ final class Scan {
         Parallel.forRange(batch * nb, 1, (lo, hi) -> {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
-                float[] h = new float[nd * n];
+                float[] at = aBlock(a, d0, nd, n), h = new float[n * nd];
+                float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
                 for (int t = 0; t < seqLen; t++) {
-                    if (t % chunk == 0) {
-                        int cb = ((b * nChunks + t / chunk) * d + d0) * n;
-                        System.arraycopy(h, 0, ckpt, cb, nd * n);
-                    }
-                    int row = b * seqLen + t, rb = row * n;
+                    if (t % chunk == 0) saveCheckpoint(ckpt, ((b * nChunks + t / chunk) * d + d0) * n, h, nd, n);
+                    int row = b * seqLen + t, i0 = row * d + d0;
+                    deltas(dl, delta, dBias, softplus, i0, d0, nd);
+                    for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
+                    advance(h, 0, h, 0, null, 0, at, dl, dub, y, bm, cm, row * n, nd, n);
                     for (int dd = 0; dd < nd; dd++) {
-                        int ch = d0 + dd, i = row * d + ch, hb = dd * n, ab = ch * n;
-                        float dl = delta[i] + (dBias == null ? 0f : dBias[ch]);
-                        if (softplus) dl = softplus(dl);
-                        float uu = u[i], du = dl * uu, y = 0f;
-                        for (int s = 0; s < n; s++) {
-                            float hs = FastExp.exp(dl * a[ab + s]) * h[hb + s] + du * bm[rb + s];
-                            h[hb + s] = hs;
-                            y += cm[rb + s] * hs;
-                        }
-                        if (dSkip != null) y += dSkip[ch] * uu;
-                        if (z != null) y *= Silu.silu(z[i]);
-                        out[i] = y;
+                        int i = i0 + dd;
+                        float v = y[dd];
+                        if (dSkip != null) v += dSkip[d0 + dd] * u[i];
+                        if (z != null) v *= Silu.silu(z[i]);
+                        out[i] = v;
                     }
                 }
             }
         });
+    }
+
+    /** [N][nd] state → the checkpoint's [nd][N] (channel-major, like the decoding state). */
+    private static void saveCheckpoint(float[] ckpt, int cb, float[] h, int nd, int n) {
+        for (int dd = 0; dd < nd; dd++)
+            for (int s = 0; s < n; s++) ckpt[cb + dd * n + s] = h[s * nd + dd];
+    }
+
+    private static void loadCheckpoint(float[] h, float[] ckpt, int cb, int nd, int n) {
+        for (int dd = 0; dd < nd; dd++)
+            for (int s = 0; s < n; s++) h[s * nd + dd] = ckpt[cb + dd * n + s];
     }
 
     static void backward(float[] du, float[] ddelta, float[] da, float[] dbm, float[] dcm, float[] dDSkip,
@@ -87,72 +127,77 @@ final class Scan {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
                 int sz = nd * n;
-                float[] hs = new float[(chunk + 1) * sz];   // hs[j] = state after step t0+j-1 (j = 0: checkpoint)
+                float[] at = aBlock(a, d0, nd, n);
+                float[] hs = new float[(chunk + 1) * sz];   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
                 float[] es = new float[chunk * sz];         // exp(δ·A) of each step, kept from the recompute
                 float[] ys = new float[chunk * nd];         // Σ_n C·h per step and channel
                 float[] dls = new float[chunk * nd];        // δ after bias and softplus
-                float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps
+                float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps, [N][nd]
+                float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
+                float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
+                float[] dA = pA == null ? null : new float[sz];
                 for (int k = nChunks - 1; k >= 0; k--) {
                     int t0 = k * chunk, t1 = Math.min(seqLen, t0 + chunk);
-                    System.arraycopy(ckpt, ((b * nChunks + k) * d + d0) * n, hs, 0, sz);
+                    loadCheckpoint(hs, ckpt, ((b * nChunks + k) * d + d0) * n, nd, n);
                     for (int t = t0; t < t1; t++) {
-                        int j = t - t0, row = b * seqLen + t, rb = row * n, prev = j * sz, cur = prev + sz;
-                        for (int dd = 0; dd < nd; dd++) {
-                            int ch = d0 + dd, i = row * d + ch, ab = ch * n;
-                            float dl = delta[i] + (dBias == null ? 0f : dBias[ch]);
-                            if (softplus) dl = softplus(dl);
-                            dls[j * nd + dd] = dl;
-                            float dub = dl * u[i], y = 0f;
-                            int eb = j * sz + dd * n;
-                            for (int s = 0; s < n; s++) {
-                                float e = FastExp.exp(dl * a[ab + s]);
-                                es[eb + s] = e;
-                                float v = e * hs[prev + dd * n + s] + dub * bm[rb + s];
-                                hs[cur + dd * n + s] = v;
-                                y += cm[rb + s] * v;
-                            }
-                            ys[j * nd + dd] = y;
-                        }
+                        int j = t - t0, row = b * seqLen + t, i0 = row * d + d0;
+                        deltas(dl, delta, dBias, softplus, i0, d0, nd);
+                        for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
+                        advance(hs, j * sz, hs, (j + 1) * sz, es, j * sz, at, dl, dub, y, bm, cm, row * n, nd, n);
+                        System.arraycopy(dl, 0, dls, j * nd, nd);
+                        System.arraycopy(y, 0, ys, j * nd, nd);
                     }
                     for (int t = t1 - 1; t >= t0; t--) {
-                        int j = t - t0, row = b * seqLen + t, rb = row * n, prev = j * sz, cur = prev + sz;
-                        int pb = (blk * rows + row) * n;
+                        int j = t - t0, row = b * seqLen + t, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;
+                        int pb = (blk * rows + row) * n, jd = j * nd;
                         for (int dd = 0; dd < nd; dd++) {
-                            int ch = d0 + dd, i = row * d + ch, ab = ch * n, hb = dd * n;
-                            float dl = dls[j * nd + dd], uu = u[i], g = dout[i];
+                            int i = i0 + dd, ch = d0 + dd;
+                            float gg = dout[i];
+                            uu[dd] = u[i];
                             if (z != null) {
-                                float ypre = ys[j * nd + dd] + (dSkip == null ? 0f : dSkip[ch] * uu);
-                                if (dz != null) dz[i] += g * ypre * Silu.siluGrad(z[i]);
-                                g *= Silu.silu(z[i]);
+                                float ypre = ys[jd + dd] + (dSkip == null ? 0f : dSkip[ch] * uu[dd]);
+                                if (dz != null) dz[i] += gg * ypre * Silu.siluGrad(z[i]);
+                                gg *= Silu.silu(z[i]);
                             }
-                            float duAcc = 0f, dDelta = 0f;
+                            g[dd] = gg;
+                            dDelta[dd] = 0f;
+                            duAcc[dd] = 0f;
                             if (dSkip != null) {
-                                duAcc += g * dSkip[ch];
-                                if (pD != null) pD[b * d + ch] += g * uu;
+                                duAcc[dd] = gg * dSkip[ch];
+                                if (pD != null) pD[b * d + ch] += gg * uu[dd];
                             }
-                            int eb = j * sz + hb;
-                            for (int s = 0; s < n; s++) {
-                                float ht = hs[cur + hb + s], hp = hs[prev + hb + s], bs = bm[rb + s];
-                                if (pC != null) pC[pb + s] += g * ht;
-                                float dhn = dh[hb + s] + g * cm[rb + s];
-                                float as = a[ab + s], dA = es[eb + s];
-                                float ddA = dhn * hp * dA;       // ∂L/∂(δ·A) through exp
-                                dDelta += ddA * as + dhn * bs * uu;
-                                if (pA != null) pA[(b * d + ch) * n + s] += ddA * dl;
-                                if (pB != null) pB[pb + s] += dhn * dl * uu;
-                                duAcc += dhn * dl * bs;
-                                dh[hb + s] = dhn * dA;
+                        }
+                        for (int s = 0; s < n; s++) {
+                            float bs = bm[rb + s], cs = cm[rb + s], accB = 0f, accC = 0f;
+                            int sb = s * nd;
+                            for (int dd = 0; dd < nd; dd++) {
+                                float ht = hs[cur + sb + dd], hp = hs[prev + sb + dd];
+                                accC += g[dd] * ht;
+                                float dhn = dh[sb + dd] + g[dd] * cs;
+                                float as = at[sb + dd], ex = es[prev + sb + dd], dlv = dls[jd + dd];
+                                float ddA = dhn * hp * ex;           // ∂L/∂(δ·A) through exp
+                                dDelta[dd] += ddA * as + dhn * bs * uu[dd];
+                                if (dA != null) dA[sb + dd] += ddA * dlv;
+                                accB += dhn * dlv * uu[dd];
+                                duAcc[dd] += dhn * dlv * bs;
+                                dh[sb + dd] = dhn * ex;
                             }
-                            if (du != null) du[i] += duAcc;
-                            if (softplus) {
-                                float raw = delta[i] + (dBias == null ? 0f : dBias[ch]);
-                                dDelta *= softplusGrad(raw);
-                            }
-                            if (ddelta != null) ddelta[i] += dDelta;
-                            if (pBias != null) pBias[b * d + ch] += dDelta;
+                            if (pC != null) pC[pb + s] += accC;
+                            if (pB != null) pB[pb + s] += accB;
+                        }
+                        for (int dd = 0; dd < nd; dd++) {
+                            int i = i0 + dd, ch = d0 + dd;
+                            if (du != null) du[i] += duAcc[dd];
+                            float dd1 = dDelta[dd];
+                            if (softplus) dd1 *= softplusGrad(delta[i] + (dBias == null ? 0f : dBias[ch]));
+                            if (ddelta != null) ddelta[i] += dd1;
+                            if (pBias != null) pBias[b * d + ch] += dd1;
                         }
                     }
                 }
+                if (dA != null)
+                    for (int dd = 0; dd < nd; dd++)
+                        for (int s = 0; s < n; s++) pA[(b * d + d0 + dd) * n + s] = dA[s * nd + dd];
             }
         });
         if (pB != null || pC != null) {
@@ -192,7 +237,7 @@ final class Scan {
                 if (softplus) dl = softplus(dl);
                 float uu = u[i], dub = dl * uu, y = 0f;
                 for (int s = 0; s < n; s++) {
-                    float v = FastExp.exp(dl * a[ab + s]) * state[hb + s] + dub * bm[rb + s];
+                    float v = (float) Math.exp(dl * a[ab + s]) * state[hb + s] + dub * bm[rb + s];
                     state[hb + s] = v;
                     y += cm[rb + s] * v;
                 }
