@@ -184,6 +184,21 @@ class RecurrentModelTest {
         for (int j = 0; j < 32; j++) assertEquals(j >= 8 && j < 16 ? 1.0 : 0.0, bih[j]);
     }
 
+    /** A checkpoint (safetensors by name, tied head stored once) loads back into the same model. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba", "lstm-wide", "hybrid-all"})
+    void checkpointRoundTrip(String kind, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        Backend be = new CpuBackend();
+        ModelConfig mc = config(kind, 16);
+        LanguageModel m = ModelFactory.create(mc, 30, be, 4);
+        jiggle(m, 6);
+        parrot.train.Checkpoint.save(dir, m, mc, parrot.config.TaskConfig.defaults(), null);
+        LanguageModel back = parrot.train.Checkpoint.load(dir, be).model();
+        int[] in = {1, 2, 3, 4, 5, 6, 7, 8};
+        assertClose(kind + " logits after reload", be.toDoubles(m.forward(in, 2, 4)), be.toDoubles(back.forward(in, 2, 4)), 0, 1);
+        assertEquals(m.parameters().count(), back.parameters().count());
+    }
+
     private static java.util.List<Integer> shape(LanguageModel m, String name) {
         return java.util.Arrays.stream(m.parameters().get(name).shape()).boxed().toList();
     }
