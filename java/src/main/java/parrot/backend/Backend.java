@@ -109,6 +109,15 @@ public interface Backend extends AutoCloseable {
     void attentionDecode(Tensor out, Tensor qkv, Tensor kCache, Tensor vCache, AttentionSpec spec, int batch,
                          int pos);
 
+    // ---- Mamba and LSTM ops ------------------------------------------------------------------------
+    // Implemented by the CPU reference; the defaults let another backend compile before it mirrors them.
+
+    /** The error a backend raises for an op it does not implement yet. */
+    default UnsupportedOperationException unsupported(String op) {
+        return new UnsupportedOperationException(name() + " does not implement " + op
+                + " yet (Mamba/LSTM op; see Backend's javadoc for its exact semantics)");
+    }
+
     // ---- columns, small activations ----------------------------------------------------------------
 
     /**
@@ -117,27 +126,41 @@ public interface Backend extends AutoCloseable {
      * overwritten (other columns of dst untouched), with true it is added. Splits fused projections (Mamba's
      * in_proj into x | z, x_proj into dt | B | C) and, accumulating, merges their gradients back.
      */
-    void copyColumns(Tensor dst, int dstCol, Tensor src, int srcCol, int width, boolean accumulate);
+    default void copyColumns(Tensor dst, int dstCol, Tensor src, int srcCol, int width, boolean accumulate) {
+        throw unsupported("copyColumns");
+    }
 
     /** SiLU: out = x·σ(x) (out may alias in). */
-    void siluForward(Tensor out, Tensor in);
+    default void siluForward(Tensor out, Tensor in) {
+        throw unsupported("siluForward");
+    }
 
     /** din += dout·σ(x)·(1 + x·(1 − σ(x))). */
-    void siluBackward(Tensor din, Tensor dout, Tensor in);
+    default void siluBackward(Tensor din, Tensor dout, Tensor in) {
+        throw unsupported("siluBackward");
+    }
 
     /** out = −exp(in): Mamba's A = −exp(A_log). */
-    void negExpForward(Tensor out, Tensor in);
+    default void negExpForward(Tensor out, Tensor in) {
+        throw unsupported("negExpForward");
+    }
 
     /** din += dout·out, out being negExpForward's result (d(−eˣ)/dx = −eˣ). */
-    void negExpBackward(Tensor din, Tensor dout, Tensor out);
+    default void negExpBackward(Tensor din, Tensor dout, Tensor out) {
+        throw unsupported("negExpBackward");
+    }
 
     /**
      * RMSNorm over the last dim (mamba_ssm / HF MambaRMSNorm): out = x·rstd·weight with
      * rstd = 1/√(mean(x²) + eps); saves rstd[N] for backward. No bias.
      */
-    void rmsNormForward(Tensor out, Tensor rstd, Tensor in, Tensor weight, double eps);
+    default void rmsNormForward(Tensor out, Tensor rstd, Tensor in, Tensor weight, double eps) {
+        throw unsupported("rmsNormForward");
+    }
 
-    void rmsNormBackward(Tensor din, Tensor dweight, Tensor dout, Tensor in, Tensor weight, Tensor rstd);
+    default void rmsNormBackward(Tensor din, Tensor dweight, Tensor dout, Tensor in, Tensor weight, Tensor rstd) {
+        throw unsupported("rmsNormBackward");
+    }
 
     // ---- causal depthwise conv1d (Mamba) -----------------------------------------------------------
 
@@ -147,11 +170,15 @@ public interface Backend extends AutoCloseable {
      * [C, 1, K]), bias [C] or null:
      * out[b,t,c] = bias[c] + Σ_{k<K} weight[c,k]·in[b, t−K+1+k, c], with in at negative times = 0.
      */
-    void conv1dForward(Tensor out, Tensor in, Tensor weight, Tensor bias, int batch, int seqLen);
+    default void conv1dForward(Tensor out, Tensor in, Tensor weight, Tensor bias, int batch, int seqLen) {
+        throw unsupported("conv1dForward");
+    }
 
     /** Accumulates din, dweight, dbias (any may be null) of conv1dForward. */
-    void conv1dBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight,
-                        int batch, int seqLen);
+    default void conv1dBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight,
+                        int batch, int seqLen) {
+        throw unsupported("conv1dBackward");
+    }
 
     /**
      * One decoding step of conv1dForward with a rolling window. state [batch, C, K−1] holds the previous K−1
@@ -159,7 +186,9 @@ public interface Backend extends AutoCloseable {
      * out[b,c] = bias[c] + Σ_{k<K−1} weight[c,k]·state[b,c,k] + weight[c,K−1]·in[b,c]; then the window moves
      * on: state[b,c,·] = (state[b,c,1..K−2], in[b,c]).
      */
-    void conv1dStep(Tensor out, Tensor state, Tensor in, Tensor weight, Tensor bias, int batch);
+    default void conv1dStep(Tensor out, Tensor state, Tensor in, Tensor weight, Tensor bias, int batch) {
+        throw unsupported("conv1dStep");
+    }
 
     // ---- selective scan (Mamba) --------------------------------------------------------------------
 
@@ -186,8 +215,10 @@ public interface Backend extends AutoCloseable {
      * checkpoints [batch, scanChunks(seqLen), D, N] receives h_{k·chunk−1} (the state entering chunk k; zeros
      * for k = 0), all that scanBackward needs besides the inputs: O(seqLen/chunk · N) floats per channel.
      */
-    void scanForward(Tensor out, Tensor checkpoints, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c,
-                     Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen);
+    default void scanForward(Tensor out, Tensor checkpoints, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c,
+                     Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen) {
+        throw unsupported("scanForward");
+    }
 
     /**
      * Gradients of scanForward, accumulated into du, ddelta, da, db, dc, dDSkip, dz, dDeltaBias (each may be
@@ -195,16 +226,20 @@ public interface Backend extends AutoCloseable {
      * states are recomputed chunk by chunk from the checkpoints, newest chunk first, so nothing per time step
      * is kept beyond one chunk per worker.
      */
-    void scanBackward(Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc, Tensor dDSkip, Tensor dz,
+    default void scanBackward(Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc, Tensor dDSkip, Tensor dz,
                       Tensor dDeltaBias, Tensor dout, Tensor checkpoints, Tensor u, Tensor delta, Tensor a, Tensor b,
-                      Tensor c, Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen);
+                      Tensor c, Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen) {
+        throw unsupported("scanBackward");
+    }
 
     /**
      * One decoding step of scanForward: state [batch, D, N] is h_{t−1} on entry and h_t on return; u, delta,
      * z, out [batch, D]; B, C [batch, N]; the other arguments as in scanForward.
      */
-    void scanStep(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip,
-                  Tensor z, Tensor deltaBias, boolean softplus, int batch);
+    default void scanStep(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip,
+                  Tensor z, Tensor deltaBias, boolean softplus, int batch) {
+        throw unsupported("scanStep");
+    }
 
     // ---- LSTM recurrence ---------------------------------------------------------------------------
 
@@ -219,22 +254,28 @@ public interface Backend extends AutoCloseable {
      * h and c [batch·seqLen, H] receive every h_t and c_t; gates [batch·seqLen, 4H] the activated i, f, g, o
      * (saved for backward).
      */
-    void lstmForward(Tensor h, Tensor c, Tensor gates, Tensor xProj, Tensor whh, Tensor bhh, int batch,
-                     int seqLen);
+    default void lstmForward(Tensor h, Tensor c, Tensor gates, Tensor xProj, Tensor whh, Tensor bhh, int batch,
+                     int seqLen) {
+        throw unsupported("lstmForward");
+    }
 
     /**
      * Backpropagation through time of lstmForward: given dh = ∂L/∂h_t for every t, accumulates dxProj
      * (the gradient of the gate pre-activations a, which is also ∂L/∂b_ih and feeds linearBackward for W_ih),
      * dwhh and dbhh (either may be null).
      */
-    void lstmBackward(Tensor dxProj, Tensor dwhh, Tensor dbhh, Tensor dh, Tensor h, Tensor c, Tensor gates,
-                      Tensor whh, int batch, int seqLen);
+    default void lstmBackward(Tensor dxProj, Tensor dwhh, Tensor dbhh, Tensor dh, Tensor h, Tensor c, Tensor gates,
+                      Tensor whh, int batch, int seqLen) {
+        throw unsupported("lstmBackward");
+    }
 
     /**
      * One decoding step of lstmForward: h and c [batch, H] hold h_{t−1}, c_{t−1} on entry and h_t, c_t on
      * return; xProj [batch, 4H] is this token's x·W_ihᵀ + b_ih.
      */
-    void lstmStep(Tensor h, Tensor c, Tensor xProj, Tensor whh, Tensor bhh, int batch);
+    default void lstmStep(Tensor h, Tensor c, Tensor xProj, Tensor whh, Tensor bhh, int batch) {
+        throw unsupported("lstmStep");
+    }
 
     // ---- loss and optimizer ------------------------------------------------------------------------
 
