@@ -8,10 +8,11 @@ import parrot.backend.cpu.common.Parallel;
  *
  * <p>Work is split into tasks of (sequence, block of {@link #DBLK} channels): parallel over both, sequential
  * over time. The forward saves the state entering every chunk of {@code chunk} steps; the backward walks the
- * chunks newest first, recomputes the chunk's states from its checkpoint into a per-task buffer of
- * (chunk+1)·DBLK·N floats, and runs the adjoint recurrence back through them. Gradients of B and C (shared by
- * all channels) and of A, D, delta_bias (shared by all sequences) are summed per task and then reduced in a
- * fixed order, so the result does not depend on the number of threads.
+ * chunks newest first, recomputes the chunk's states (and their exp(δ·A) factors) from its checkpoint into
+ * per-task buffers of about 2·chunk·DBLK·N floats, whatever the sequence length, and runs the adjoint
+ * recurrence back through them. Gradients of B and C (shared by all channels) are summed per (task, step) into
+ * [channel blocks, rows, N] partials, those of A, D, delta_bias (shared by all sequences) per sequence, then
+ * reduced in a fixed order, so the result does not depend on the number of threads.
  */
 final class Scan {
     /** Channels per task; also the reduction grouping of dB and dC, so it must not depend on thread count. */
@@ -27,11 +28,6 @@ final class Scan {
     /** d softplus / dx with torch's threshold (1 above 20). */
     static float softplusGrad(float x) {
         return x > 20f ? 1f : (float) (1.0 / (1.0 + Math.exp(-x)));
-    }
-
-    /** Floats of the per-task recompute buffer of the backward: independent of the sequence length. */
-    static long backwardBufferFloats(int chunk, int n) {
-        return (long) (2 * chunk + 1) * DBLK * n + (long) chunk * DBLK * 2 + 3L * DBLK * n + 9L * DBLK;
     }
 
     private static int blocks(int d) {
