@@ -13,6 +13,12 @@ It writes, into the folder given:
   the mean loss for every parameter;
 * ``ops.json``: single ops (LayerNorm, GELU, masked softmax cross-entropy, causal attention per scheme, RoPE)
   with their inputs, outputs and backward results;
+* ``mamba.json`` and ``mamba-rms.json``: a tiny Mamba LM (HF MambaForCausalLM names, mamba_ssm's Mamba mixer
+  with the selective scan written here after mamba_ssm's ``selective_scan_ref``, LayerNorm resp. RMSNorm, LM
+  head tied to the embedding), and ``lstm.json``: the reference code's LSTM LM (nn.Embedding + nn.LSTM +
+  nn.Linear, loaded with load_state_dict from parrot's names); each with a batch, logits, loss and gradients;
+* ``recurrent-ops.json``: the selective scan (with and without z, D, delta_bias, softplus), the causal
+  depthwise conv1d and RMSNorm, with their inputs, outputs and backward results;
 * ``README.md``: the format of all of the above.
 
 The model is written from scratch here (HF transformers is not needed) and computes in torch.float64
@@ -427,6 +433,298 @@ def self_check(ops):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Mamba and LSTM
+
+
+def selective_scan_ref(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False):
+    """mamba_ssm's selective_scan_ref for real A and time-varying B, C (the case Mamba uses), in float64.
+
+    u, delta, z: (batch, dim, L); A: (dim, N); B, C: (batch, N, L); D, delta_bias: (dim,). Returns (batch, dim, L).
+    """
+    if delta_bias is not None:
+        delta = delta + delta_bias[..., None]
+    if delta_softplus:
+        delta = F.softplus(delta)
+    batch, dim, dstate = u.shape[0], A.shape[0], A.shape[1]
+    x = u.new_zeros((batch, dim, dstate))
+    ys = []
+    deltaA = torch.exp(torch.einsum("bdl,dn->bdln", delta, A))
+    deltaB_u = torch.einsum("bdl,bnl,bdl->bdln", delta, B, u)
+    for i in range(u.shape[2]):
+        x = deltaA[:, :, i] * x + deltaB_u[:, :, i]
+        ys.append(torch.einsum("bdn,bn->bd", x, C[:, :, i]))
+    y = torch.stack(ys, dim=2)
+    out = y if D is None else y + u * D[:, None]
+    if z is not None:
+        out = out * F.silu(z)
+    return out
+
+
+def loop_scan(u, delta, A, B, C, D, z, delta_bias, softplus):
+    """The same recurrence, one scalar at a time (self-check of selective_scan_ref)."""
+    bsz, dim, L = u.shape
+    n = A.shape[1]
+    out = torch.zeros(bsz, dim, L, dtype=DT)
+    for b in range(bsz):
+        for d in range(dim):
+            h = [0.0] * n
+            for t in range(L):
+                dl = float(delta[b, d, t]) + (float(delta_bias[d]) if delta_bias is not None else 0.0)
+                if softplus:
+                    dl = dl if dl > 20 else math.log1p(math.exp(dl))
+                y = 0.0
+                for s in range(n):
+                    h[s] = math.exp(dl * float(A[d, s])) * h[s] + dl * float(B[b, s, t]) * float(u[b, d, t])
+                    y += float(C[b, s, t]) * h[s]
+                if D is not None:
+                    y += float(D[d]) * float(u[b, d, t])
+                if z is not None:
+                    zz = float(z[b, d, t])
+                    y *= zz / (1 + math.exp(-zz))
+                out[b, d, t] = y
+    return out
+
+
+def causal_conv1d(x, w, bias):
+    """x (batch, C, L), w (C, 1, K): nn.Conv1d(C, C, K, groups=C, padding=K-1), first L outputs."""
+    k, L = w.shape[-1], x.shape[-1]
+    return F.conv1d(x, w, bias, padding=k - 1, groups=x.shape[1])[..., :L]
+
+
+def rms_norm(x, w, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def mamba_param_shapes(cfg):
+    c, n, k, r = cfg["d_model"], cfg["d_state"], cfg["d_conv"], cfg["dt_rank"]
+    di = cfg["expand"] * c
+    shapes = {"backbone.embeddings.weight": [VOCAB, c]}
+    for l in range(cfg["n_layers"]):
+        p = f"backbone.layers.{l}."
+        shapes[p + "norm.weight"] = [c]
+        if cfg["norm"] == "layernorm":
+            shapes[p + "norm.bias"] = [c]
+        shapes.update({
+            p + "mixer.in_proj.weight": [2 * di, c],
+            p + "mixer.conv1d.weight": [di, 1, k],
+            p + "mixer.conv1d.bias": [di],
+            p + "mixer.x_proj.weight": [r + 2 * n, di],
+            p + "mixer.dt_proj.weight": [di, r],
+            p + "mixer.dt_proj.bias": [di],
+            p + "mixer.A_log": [di, n],
+            p + "mixer.D": [di],
+            p + "mixer.out_proj.weight": [c, di],
+        })
+    shapes["backbone.norm_f.weight"] = [c]
+    if cfg["norm"] == "layernorm":
+        shapes["backbone.norm_f.bias"] = [c]
+    return shapes
+
+
+def mamba_init(shapes, seed):
+    gen = torch.Generator().manual_seed(seed)
+    params = {}
+    for name, shape in shapes.items():
+        if name.endswith("norm.weight") or name.endswith("norm_f.weight"):
+            t = 1.0 + rnd(gen, *shape, std=0.1)
+        elif name.endswith("A_log"):
+            t = torch.log(torch.arange(1, shape[1] + 1, dtype=DT)).repeat(shape[0], 1) + rnd(gen, *shape, std=0.1)
+        elif name.endswith(".D"):
+            t = 1.0 + rnd(gen, *shape, std=0.2)
+        elif name.endswith("dt_proj.bias"):
+            t = -2.0 + rnd(gen, *shape, std=0.5)   # softplus(-2) = 0.13: Mamba-like step sizes
+        elif name.endswith(".bias"):
+            t = rnd(gen, *shape, std=0.1)
+        else:
+            t = rnd(gen, *shape, std=0.3)
+        params[name] = quant(t).requires_grad_(True)
+    return params
+
+
+def mamba_mixer(P, p, h, cfg):
+    """mamba_ssm Mamba.forward (the slow, reference path) on h (batch, L, d_model)."""
+    bsz, L, _ = h.shape
+    n, r = cfg["d_state"], cfg["dt_rank"]
+    di = cfg["expand"] * cfg["d_model"]
+    xz = F.linear(h, P[p + "in_proj.weight"]).transpose(1, 2)        # (b, 2di, L)
+    x, z = xz.chunk(2, dim=1)
+    x = F.silu(causal_conv1d(x, P[p + "conv1d.weight"], P[p + "conv1d.bias"]))
+    x_dbl = F.linear(x.transpose(1, 2).reshape(bsz * L, di), P[p + "x_proj.weight"])
+    dt, B, C = torch.split(x_dbl, [r, n, n], dim=-1)
+    dt = (P[p + "dt_proj.weight"] @ dt.t()).view(di, bsz, L).permute(1, 0, 2)   # (b, di, L), no bias
+    B = B.view(bsz, L, n).transpose(1, 2)
+    C = C.view(bsz, L, n).transpose(1, 2)
+    A = -torch.exp(P[p + "A_log"])
+    y = selective_scan_ref(x, dt, A, B, C, P[p + "D"], z=z, delta_bias=P[p + "dt_proj.bias"], delta_softplus=True)
+    return F.linear(y.transpose(1, 2), P[p + "out_proj.weight"])
+
+
+def mamba_norm(P, name, x, cfg):
+    if cfg["norm"] == "layernorm":
+        return F.layer_norm(x, (x.shape[-1],), P[name + ".weight"], P[name + ".bias"], cfg["layer_norm_eps"])
+    return rms_norm(x, P[name + ".weight"], cfg["layer_norm_eps"])
+
+
+def mamba_loss(P, cfg, inputs, targets):
+    b, t = cfg["batch"], cfg["seq_len"]
+    emb = P["backbone.embeddings.weight"]
+    x = emb[inputs].view(b, t, -1)
+    for l in range(cfg["n_layers"]):
+        p = f"backbone.layers.{l}."
+        x = x + mamba_mixer(P, p + "mixer.", mamba_norm(P, p + "norm", x, cfg), cfg)
+    x = mamba_norm(P, "backbone.norm_f", x, cfg)
+    logits = F.linear(x.reshape(b * t, -1), emb)   # tied LM head
+    return logits, F.cross_entropy(logits, targets, ignore_index=-1, reduction="mean")
+
+
+def mamba_config(norm, n_layers, c=8, n=4, k=4, expand=2, b=2, t=9):
+    return {"d_model": c, "n_layers": n_layers, "d_state": n, "d_conv": k, "expand": expand,
+            "dt_rank": math.ceil(c / 16), "norm": norm, "layer_norm_eps": LN_EPS, "vocab": VOCAB,
+            "batch": b, "seq_len": t, "seed": SEED}
+
+
+def make_mamba_fixture(norm, n_layers):
+    cfg = mamba_config(norm, n_layers)
+    params = mamba_init(mamba_param_shapes(cfg), SEED + 7)
+    inputs, targets = batch(cfg["batch"], cfg["seq_len"], SEED + 1)
+    logits, loss = mamba_loss(params, cfg, inputs, targets)
+    loss.backward()
+    return {
+        "config": cfg, "inputs": inputs.tolist(), "targets": targets.tolist(),
+        "params": {k: tens(v) for k, v in params.items()}, "logits": flat(logits), "loss": float(loss),
+        "grads": {k: flat(v.grad) for k, v in params.items()},
+    }
+
+
+class LstmLM(torch.nn.Module):
+    """The reference code's LSTM language model (without dropout): embedding -> nn.LSTM -> linear head."""
+
+    def __init__(self, d_model, hidden, n_layers):
+        super().__init__()
+        self.word_embeddings = torch.nn.Embedding(VOCAB, d_model)
+        self.lstm = torch.nn.LSTM(input_size=d_model, hidden_size=hidden, num_layers=n_layers, batch_first=True)
+        self.head = torch.nn.Linear(hidden, VOCAB)
+
+    def forward(self, tokens):
+        out, _ = self.lstm(self.word_embeddings(tokens))
+        return self.head(out)
+
+
+def make_lstm_fixture():
+    cfg = {"d_model": 8, "lstm_hidden": 10, "n_layers": 2, "vocab": VOCAB, "batch": 2, "seq_len": 9, "seed": SEED}
+    model = LstmLM(cfg["d_model"], cfg["lstm_hidden"], cfg["n_layers"]).to(DT)
+    gen = torch.Generator().manual_seed(SEED + 11)
+    state = {}
+    for name, p in model.state_dict().items():
+        std = 0.1 if "bias" in name else 0.4
+        state[name] = quant(rnd(gen, *p.shape, std=std))
+    model.load_state_dict(state, strict=True)   # parrot's names are exactly this module's
+    inputs, targets = batch(cfg["batch"], cfg["seq_len"], SEED + 1)
+    logits = model(inputs.view(cfg["batch"], cfg["seq_len"])).reshape(-1, VOCAB)
+    loss = F.cross_entropy(logits, targets, ignore_index=-1, reduction="mean")
+    loss.backward()
+    named = dict(model.named_parameters())
+    return {
+        "config": cfg, "inputs": inputs.tolist(), "targets": targets.tolist(),
+        "params": {k: tens(v) for k, v in state.items()}, "logits": flat(logits), "loss": float(loss),
+        "grads": {k: flat(named[k].grad) for k in state},
+    }
+
+
+def channels_last(t):
+    """(batch, X, L) -> [batch*L, X], parrot's activation layout."""
+    return t.permute(0, 2, 1).reshape(-1, t.shape[1])
+
+
+def make_recurrent_ops():
+    gen = torch.Generator().manual_seed(SEED + 200)
+    ops = {}
+    bsz, dim, L, n = 2, 5, 11, 3
+    scans = {}
+    for name, with_z, with_d, with_bias, softplus in [
+        ("full", True, True, True, True),
+        ("bare", False, False, False, False),
+        ("z-only", True, False, False, True),
+    ]:
+        u = rnd(gen, bsz, dim, L)
+        delta = rnd(gen, bsz, dim, L) if softplus else quant(0.1 + 0.9 * torch.rand(bsz, dim, L, generator=gen, dtype=DT))
+        A = quant(-0.2 - torch.rand(dim, n, generator=gen, dtype=DT))
+        B = rnd(gen, bsz, n, L)
+        C = rnd(gen, bsz, n, L)
+        D = rnd(gen, dim) if with_d else None
+        z = rnd(gen, bsz, dim, L) if with_z else None
+        bias = rnd(gen, dim, std=0.5) if with_bias else None
+        dout = rnd(gen, bsz, dim, L)
+        ins = {"u": u, "delta": delta, "A": A, "B": B, "C": C, "D": D, "z": z, "delta_bias": bias}
+        req = {k: v.clone().requires_grad_(True) for k, v in ins.items() if v is not None}
+        out = selective_scan_ref(req["u"], req["delta"], req["A"], req["B"], req["C"], req.get("D"), req.get("z"),
+                                 req.get("delta_bias"), softplus)
+        ref = loop_scan(u, delta, A, B, C, D, z, bias, softplus)
+        assert (out - ref).abs().max() < 1e-12, f"scan {name}: selective_scan_ref vs loop"
+        keys = list(req)
+        grads = dict(zip(keys, grad_of(out, tuple(req[k] for k in keys), dout)))
+        case = {"batch": bsz, "seq_len": L, "dim": dim, "d_state": n, "softplus": softplus}
+        for k, v in ins.items():
+            if v is None:
+                continue
+            case[k] = tens(channels_last(v) if v.dim() == 3 else v)
+            g = grads[k]
+            case["d" + k] = tens(channels_last(g) if g.dim() == 3 else g)
+        case["dout"] = tens(channels_last(dout))
+        case["out"] = tens(channels_last(out))
+        scans[name] = case
+    ops["scan"] = scans
+
+    # causal depthwise conv1d, kernel 4, with bias
+    cch, k = 6, 4
+    x = rnd(gen, bsz, cch, L).requires_grad_(True)
+    w = rnd(gen, cch, 1, k).requires_grad_(True)
+    bb = rnd(gen, cch).requires_grad_(True)
+    dout = rnd(gen, bsz, cch, L)
+    out = causal_conv1d(x, w, bb)
+    din, dw, db = grad_of(out, (x, w, bb), dout)
+    ops["conv1d"] = {"batch": bsz, "seq_len": L, "channels": cch, "kernel": k,
+                     "input": tens(channels_last(x.detach())), "weight": tens(w.detach()), "bias": tens(bb.detach()),
+                     "dout": tens(channels_last(dout)), "out": tens(channels_last(out)),
+                     "din": tens(channels_last(din)), "dweight": tens(dw), "dbias": tens(db)}
+
+    # RMSNorm
+    x = rnd(gen, 5, 8, std=2.0).requires_grad_(True)
+    w = (1.0 + rnd(gen, 8, std=0.1)).requires_grad_(True)
+    dout = rnd(gen, 5, 8)
+    out = rms_norm(x, w, LN_EPS)
+    din, dw = grad_of(out, (x, w), dout)
+    rstd = torch.rsqrt(x.detach().pow(2).mean(-1) + LN_EPS)
+    ops["rmsnorm"] = {"eps": LN_EPS, "input": tens(x.detach()), "weight": tens(w.detach()), "dout": tens(dout),
+                      "out": tens(out), "rstd": tens(rstd), "din": tens(din), "dweight": tens(dw)}
+    return ops
+
+
+def mamba_self_check():
+    """The Mamba forward against mamba_ssm's step() recurrence (conv window + SSM state), token by token."""
+    cfg = mamba_config("layernorm", 1)
+    P = {k: v.detach() for k, v in mamba_init(mamba_param_shapes(cfg), SEED + 7).items()}
+    p = "backbone.layers.0.mixer."
+    h = rnd(torch.Generator().manual_seed(5), 1, cfg["seq_len"], cfg["d_model"])
+    full = mamba_mixer(P, p, h, cfg)[0]
+    di, n, k, r = cfg["expand"] * cfg["d_model"], cfg["d_state"], cfg["d_conv"], cfg["dt_rank"]
+    conv_state = torch.zeros(di, k, dtype=DT)
+    ssm = torch.zeros(di, n, dtype=DT)
+    A = -torch.exp(P[p + "A_log"])
+    for t in range(cfg["seq_len"]):
+        x, z = F.linear(h[0, t], P[p + "in_proj.weight"]).chunk(2)
+        conv_state = torch.roll(conv_state, shifts=-1, dims=-1)
+        conv_state[:, -1] = x
+        x = F.silu((conv_state * P[p + "conv1d.weight"][:, 0, :]).sum(-1) + P[p + "conv1d.bias"])
+        dt, B, C = torch.split(F.linear(x, P[p + "x_proj.weight"]), [r, n, n])
+        dt = F.softplus(F.linear(dt, P[p + "dt_proj.weight"]) + P[p + "dt_proj.bias"])
+        ssm = ssm * torch.exp(dt[:, None] * A) + x[:, None] * dt[:, None] * B[None, :]
+        y = (ssm @ C + P[p + "D"] * x) * F.silu(z)
+        step = F.linear(y, P[p + "out_proj.weight"])
+        assert (step - full[t]).abs().max() < 1e-12, f"mamba step {t}"
+
+
+# ---------------------------------------------------------------------------------------------------------
 # README
 
 README = """# Golden fixtures (generated — do not edit by hand)
@@ -529,6 +827,52 @@ In every case the gradients are the plain gradients (the Java backward ops accum
 The rope cases: full = hd 4, pct 1.0, r 4; half = hd 8, pct 0.5, r 4; quarter = hd 8, pct 0.25, r 2.
 The attention windows: nope [0,0,0,0], alibi [0,0,0,0] with slopes [2^-2, 2^-4, 2^-6, 2^-8],
 hard-alibi [1,2,0,0], hard-alibi-custom [3,0,1,2].
+
+## Mamba model fixtures: mamba.json (LayerNorm, 2 layers), mamba-rms.json (RMSNorm, 1 layer)
+
+mamba_ssm's Mamba mixer in a pre-norm residual block, `x = x + mixer(norm(x))`, final `norm_f`, LM head tied
+to the embedding (`logits = norm_f(x) · embeddingsᵀ`, no `lm_head.weight` tensor). The mixer:
+`x, z = in_proj(h)`; `u = silu(conv1d(x))` (causal depthwise, padding d_conv−1, first L outputs);
+`dt, B, C = x_proj(u)`; `δ = dt_proj.weight·dt` (no bias here); `y = selective_scan_ref(u, δ, A = −exp(A_log),
+B, C, D, z, delta_bias = dt_proj.bias, delta_softplus = True)`; `out_proj(y)`. d_model 8, d_state 4, d_conv 4,
+expand 2 (d_inner 16), dt_rank 1, vocab 30, batch 2, seq_len 9; same inputs/targets as the GPT-NeoX fixtures.
+Same JSON layout as above (`config` has d_model, n_layers, d_state, d_conv, expand, dt_rank, norm,
+layer_norm_eps, vocab, batch, seq_len, seed). Names (HF MambaForCausalLM): `backbone.embeddings.weight` [30,8];
+`backbone.layers.N.norm.weight` [8] (+ `.bias` for layernorm); `backbone.layers.N.mixer.in_proj.weight` [32,8],
+`conv1d.weight` [16,1,4], `conv1d.bias` [16], `x_proj.weight` [9,16], `dt_proj.weight` [16,1], `dt_proj.bias`
+[16], `A_log` [16,4], `D` [16], `out_proj.weight` [8,16]; `backbone.norm_f.weight` [8] (+ `.bias`).
+Init: weights normal(0, 0.3), norm weights 1 + normal(0, 0.1), biases normal(0, 0.1), A_log = log(1..4) +
+normal(0, 0.1), D = 1 + normal(0, 0.2), dt_proj.bias = −2 + normal(0, 0.5); rounded to multiples of 1e-4.
+RMSNorm: `x·rsqrt(mean(x²) + eps)·weight`.
+
+## LSTM model fixture: lstm.json
+
+The reference code's LSTM LM without dropout: `word_embeddings` (nn.Embedding 30×8) → `lstm`
+(nn.LSTM(8, 10, num_layers=2, batch_first=True), gates i, f, g, o) → `head` (nn.Linear(10, 30) with bias).
+The parameters are set with `load_state_dict(strict=True)` from the fixture's names, which are exactly
+parrot's: `word_embeddings.weight`, `lstm.{weight_ih,weight_hh,bias_ih,bias_hh}_l{0,1}`, `head.weight`,
+`head.bias`. `config`: d_model 8, lstm_hidden 10, n_layers 2, vocab, batch 2, seq_len 9. Init: weights
+normal(0, 0.4), biases normal(0, 0.1), rounded to multiples of 1e-4.
+
+## recurrent-ops.json
+
+All sequence tensors are in parrot's channels-last layout `[batch·L, X]` (row b·L + t), converted from
+mamba_ssm's `(batch, X, L)`.
+```
+{
+  "scan": {"full" | "bare" | "z-only": {
+             "batch": 2, "seq_len": 11, "dim": 5, "d_state": 3, "softplus": bool,
+             "u", "delta", "z", "dout", "out": [22,5]; "B", "C": [22,3]; "A": [5,3]; "D", "delta_bias": [5],
+             "du", "ddelta", "dz": [22,5]; "dB", "dC": [22,3]; "dA": [5,3]; "dD", "ddelta_bias": [5]}},
+  "conv1d": {"batch": 2, "seq_len": 11, "channels": 6, "kernel": 4, "input", "out", "dout", "din": [22,6],
+             "weight", "dweight": [6,1,4], "bias", "dbias": [6]},
+  "rmsnorm": {"eps": 1e-05, "input", "out", "dout", "din": [5,8], "weight", "dweight": [8],
+              "rstd": [5] (1/sqrt(mean(x²) + eps))}
+}
+```
+full: z, D, delta_bias and softplus; bare: none of them (delta in [0.1, 1]); z-only: z and softplus. Absent
+inputs (and their gradients) are left out. The scan is `selective_scan_ref` (mamba_ssm semantics, written in
+the script and checked there against a scalar loop); A is in [−1.2, −0.2].
 """
 
 
@@ -550,6 +894,11 @@ def main(argv):
     write_json(os.path.join(out_dir, "ops.json"), ops)
     for name, positional, pct, windows in MODEL_FIXTURES:
         write_json(os.path.join(out_dir, name + ".json"), make_model_fixture(positional, pct, windows))
+    mamba_self_check()
+    write_json(os.path.join(out_dir, "recurrent-ops.json"), make_recurrent_ops())
+    write_json(os.path.join(out_dir, "mamba.json"), make_mamba_fixture("layernorm", 2))
+    write_json(os.path.join(out_dir, "mamba-rms.json"), make_mamba_fixture("rmsnorm", 1))
+    write_json(os.path.join(out_dir, "lstm.json"), make_lstm_fixture())
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write(README)
     for name in sorted(os.listdir(out_dir)):

@@ -13,6 +13,7 @@ import parrot.data.Task;
 import parrot.data.Vocab;
 import parrot.eval.Evaluator;
 import parrot.eval.LengthResult;
+import parrot.model.StateCapacity;
 import parrot.results.ResultsIO;
 import parrot.results.RunResult;
 import parrot.train.Checkpoint;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -96,10 +98,14 @@ final class TrainCommand implements Callable<Integer> {
                 if (bar != null) bar.step();
             });
         }
+        Optional<StateCapacity> capacity = StateCapacity.of(mc, be.dtype() == parrot.backend.Tensor.DType.F64 ? 64 : 32);
+        capacity.ifPresent(s -> log.info("{}: state {} bits; Corollary 2.8 allows copying up to length {} over {} letters",
+                mc.name(), s.bits(), s.copyBoundLength(exp.task().alphabet()), exp.task().alphabet()));
         RunResult r = new RunResult(RunResult.SCHEMA, exp.name(), mc.name(), exp.seed(), BuildInfo.gitCommit(), be.name(),
                 started, outcome.model().parameters().count(), mc, exp.task(), exp.train(), exp.eval(),
                 (System.nanoTime() - wallStart) / 1e9, outcome.trainSeconds(), outcome.tokensPerSecond(),
-                outcome.finalLoss(), outcome.lossCurve(), acc);
+                outcome.finalLoss(), outcome.lossCurve(), acc, capacity.map(StateCapacity::bits).orElse(null),
+                capacity.map(s -> s.copyBoundLength(exp.task().alphabet())).orElse(null));
         ResultsIO.write(dir.resolve("result.json"), r);
         return acc;
     }

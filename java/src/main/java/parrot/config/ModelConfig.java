@@ -1,23 +1,50 @@
 package parrot.config;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
- * One model of an experiment. GPT-NeoX (Pythia) shape; the defaults are a small transformer for the copy task.
+ * One model of an experiment: a stack of blocks between a token embedding and an LM head. The defaults are a
+ * small GPT-NeoX (Pythia) transformer for the copy task.
+ *
+ * <p>Families: {@code transformer} = n_layers GPT-NeoX layers ({@code attn}); {@code mamba} = n_layers Mamba
+ * blocks (pre-norm residual, final norm, head tied to the embedding); {@code lstm} = n_layers torch.nn.LSTM
+ * layers between an embedding and a linear head; {@code hybrid} = the Mamba backbone with the block types
+ * given by {@code blocks}, e.g. {@code "mamba,mamba,attn,mamba"} or {@code "mamba*3,attn"}.
  *
  * @param name             unique within the experiment; used in file names and override paths
  * @param family           one of {@link #FAMILIES}
+ * @param nLayers          depth; with family hybrid 0 (the default) means the length of {@code blocks}
  * @param positional       one of {@link #POSITIONALS}
  * @param hardAlibiHeads   hard-alibi only: heads 0..k-1 get windows 1..k; null = n_heads/2
  * @param windows          hard-alibi only: explicit per-head window (0 = unlimited); overrides hard_alibi_heads
  * @param rotaryPct        rope only: fraction of each head's dims rotated
  * @param intermediateSize MLP width; 0 = 4·d_model
+ * @param dState           Mamba: SSM state size N per channel
+ * @param dConv            Mamba: causal conv1d kernel width
+ * @param expand           Mamba: d_inner = expand·d_model
+ * @param dtRank           Mamba: "auto" (= ceil(d_model/16)) or a positive integer
+ * @param norm             Mamba/hybrid: the blocks' and the final norm, one of {@link #NORMS}
+ * @param blocks           hybrid only: the block pattern (types {@link #BLOCK_TYPES}, {@code type*count}, commas)
+ * @param lstmHidden       LSTM hidden size; 0 = d_model
  */
 public record ModelConfig(String name, String family, int dModel, int nHeads, int nLayers, String positional,
                           Integer hardAlibiHeads, List<Integer> windows, double rotaryPct, double ropeBase,
-                          int intermediateSize, double layerNormEps, double initStd) {
-    public static final List<String> FAMILIES = List.of("transformer");
+                          int intermediateSize, double layerNormEps, double initStd, int dState, int dConv,
+                          int expand, @JsonDeserialize(using = IntOrAuto.class) String dtRank, String norm,
+                          String blocks, int lstmHidden) {
+    public static final List<String> FAMILIES = List.of("transformer", "mamba", "lstm", "hybrid");
     public static final List<String> POSITIONALS = List.of("nope", "rope", "alibi", "hard-alibi");
+    public static final List<String> NORMS = List.of("layernorm", "rmsnorm");
+    public static final List<String> BLOCK_TYPES = List.of("mamba", "attn", "lstm");
 
     public ModelConfig {
         Check.name("name", name);
@@ -25,11 +52,17 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
             throw new ConfigException("name", "must not be all digits, got '" + name + "'");
         Check.oneOf("family", family, FAMILIES);
         Check.atLeast("d_model", dModel, 1);
+        List<String> stack = stackOf(family, blocks, nLayers);
+        if (family.equals("hybrid") && nLayers == 0) nLayers = stack.size();
+        boolean attn = stack.contains("attn"), mamba = stack.contains("mamba"), lstm = stack.contains("lstm");
         Check.atLeast("n_heads", nHeads, 1);
-        Check.atLeast("n_layers", nLayers, 1);
-        if (dModel % nHeads != 0)
+        if (attn && dModel % nHeads != 0)
             throw new ConfigException("d_model", dModel + " is not divisible by n_heads " + nHeads);
         Check.oneOf("positional", positional, POSITIONALS);
+        if (!attn && hardAlibiHeads != null)
+            throw new ConfigException("hard_alibi_heads", "only used with attention blocks; family " + family + " has none");
+        if (!attn && windows != null)
+            throw new ConfigException("windows", "only used with attention blocks; family " + family + " has none");
         boolean hard = positional.equals("hard-alibi");
         // Silently ignoring a window on a rope model would train something other than what the config says.
         if (!hard && hardAlibiHeads != null)
@@ -51,16 +84,118 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
         }
         Check.inInterval("rotary_pct", rotaryPct, 0, 1, true, false);
         Check.positive("rope_base", ropeBase);
-        if (positional.equals("rope") && rotaryDims(dModel / nHeads, rotaryPct) < 2)
+        if (attn && positional.equals("rope") && rotaryDims(dModel / nHeads, rotaryPct) < 2)
             throw new ConfigException("rotary_pct", rotaryPct + " of head_dim " + dModel / nHeads
                     + " rotates fewer than 2 dims");
         Check.atLeast("intermediate_size", intermediateSize, 0);
         Check.positive("layer_norm_eps", layerNormEps);
         Check.positive("init_std", initStd);
+        Check.atLeast("d_state", dState, 1);
+        Check.atLeast("d_conv", dConv, 1);
+        Check.atLeast("expand", expand, 1);
+        Check.required("dt_rank", dtRank);
+        if (!dtRank.equals("auto")) {
+            int r;
+            try {
+                r = Integer.parseInt(dtRank.strip());
+            } catch (NumberFormatException e) {
+                throw new ConfigException("dt_rank", "must be \"auto\" or a positive integer, got '" + dtRank + "'");
+            }
+            Check.atLeast("dt_rank", r, 1);
+            dtRank = Integer.toString(r);
+        }
+        Check.oneOf("norm", norm, NORMS);
+        if (norm.equals("rmsnorm") && !mamba)
+            throw new ConfigException("norm", "rmsnorm is for Mamba blocks and the Mamba/hybrid final norm; family "
+                    + family + (family.equals("lstm") ? " has no norms" : " uses GPT-NeoX's layernorm"));
+        Check.atLeast("lstm_hidden", lstmHidden, 0);
+        if (lstmHidden != 0 && !lstm)
+            throw new ConfigException("lstm_hidden", "only used with lstm blocks; family " + family + " has none");
+        if (family.equals("hybrid") && lstmHidden != 0 && lstmHidden != dModel)
+            throw new ConfigException("lstm_hidden", "an lstm block of a hybrid stack keeps the stream width: leave it 0 or "
+                    + "set it to d_model " + dModel + ", got " + lstmHidden);
+    }
+
+    /** The 13 transformer fields; the Mamba/LSTM fields take their defaults. */
+    public ModelConfig(String name, String family, int dModel, int nHeads, int nLayers, String positional,
+                       Integer hardAlibiHeads, List<Integer> windows, double rotaryPct, double ropeBase,
+                       int intermediateSize, double layerNormEps, double initStd) {
+        this(name, family, dModel, nHeads, nLayers, positional, hardAlibiHeads, windows, rotaryPct, ropeBase,
+                intermediateSize, layerNormEps, initStd, 16, 4, 2, "auto", "layernorm", null, 0);
     }
 
     public static ModelConfig defaults(String name) {
         return new ModelConfig(name, "transformer", 64, 8, 2, "hard-alibi", null, null, 0.25, 10000, 0, 1e-5, 0.02);
+    }
+
+    /** The block types of the stack, bottom first: one of {@link #BLOCK_TYPES} each. */
+    public List<String> stack() {
+        return stackOf(family, blocks, nLayers);
+    }
+
+    private static List<String> stackOf(String family, String blocks, int nLayers) {
+        if (!family.equals("hybrid")) {
+            if (blocks != null)
+                throw new ConfigException("blocks", "only used with family hybrid; family " + family + " stacks n_layers "
+                        + switch (family) {
+                    case "transformer" -> "attn";
+                    default -> family;
+                } + " blocks");
+            Check.atLeast("n_layers", nLayers, 1);
+            return Collections.nCopies(nLayers, family.equals("transformer") ? "attn" : family);
+        }
+        if (blocks == null || blocks.isBlank())
+            throw new ConfigException("blocks", "required with family hybrid, e.g. \"mamba,mamba,attn,mamba\" or \"mamba*3,attn\"");
+        List<String> out = new ArrayList<>();
+        for (String item : blocks.split(",", -1)) {
+            String it = item.strip();
+            String type = it;
+            int count = 1;
+            int star = it.indexOf('*');
+            if (star >= 0) {
+                type = it.substring(0, star).strip();
+                try {
+                    count = Integer.parseInt(it.substring(star + 1).strip());
+                } catch (NumberFormatException e) {
+                    throw new ConfigException("blocks", "bad repeat in '" + it + "' of \"" + blocks + "\"; write type*count, e.g. mamba*4");
+                }
+                if (count < 1) throw new ConfigException("blocks", "repeat count must be >= 1 in '" + it + "' of \"" + blocks + "\"");
+            }
+            if (!BLOCK_TYPES.contains(type))
+                throw new ConfigException("blocks", "unknown block type '" + type + "' in \"" + blocks + "\"; allowed: "
+                        + String.join(", ", BLOCK_TYPES));
+            for (int i = 0; i < count; i++) out.add(type);
+        }
+        if (nLayers != 0 && nLayers != out.size())
+            throw new ConfigException("n_layers", "family hybrid takes its depth from blocks (" + out.size()
+                    + " blocks in \"" + blocks + "\"); leave n_layers out or set it to " + out.size() + ", got " + nLayers);
+        return List.copyOf(out);
+    }
+
+    /** Mamba's inner width, expand·d_model. */
+    public int dInner() {
+        return expand * dModel;
+    }
+
+    /** Mamba's dt_rank: ceil(d_model/16) for "auto". */
+    public int resolvedDtRank() {
+        return dtRank.equals("auto") ? (dModel + 15) / 16 : Integer.parseInt(dtRank);
+    }
+
+    /** LSTM hidden size. */
+    public int lstmSize() {
+        return lstmHidden == 0 ? dModel : lstmHidden;
+    }
+
+    /** Reads dt_rank as "auto", a JSON integer or an integer string, keeping it as text. */
+    static final class IntOrAuto extends JsonDeserializer<String> {
+        @Override
+        public String deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+            if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) return Integer.toString(p.getIntValue());
+            if (p.currentToken() == JsonToken.VALUE_STRING) return p.getText();
+            // no field name here: the loader prefixes the path Jackson tracked (models[0].dt_rank)
+            throw new ConfigException("must be \"auto\" or a positive integer, got " + p.getText());
+        }
     }
 
     public int headDim() {
@@ -99,6 +234,6 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
     public ModelConfig withName(String newName) {
         return new ModelConfig(newName, family, dModel, nHeads, nLayers, positional, hardAlibiHeads,
                 windows, rotaryPct, ropeBase, intermediateSize,
-                layerNormEps, initStd);
+                layerNormEps, initStd, dState, dConv, expand, dtRank, norm, blocks, lstmHidden);
     }
 }

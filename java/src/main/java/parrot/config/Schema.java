@@ -87,7 +87,7 @@ final class Schema {
             if (field(section, name) == null)
                 throw new ConfigException("unknown field '" + ConfigException.join(path, name) + "'; allowed: " + allowed(section));
         }
-        ObjectNode defaults = DEFAULTS.get(section).get();
+        ObjectNode defaults = section == ModelConfig.class ? modelDefaults(obj) : DEFAULTS.get(section).get();
         for (Field f : fields(section)) {
             JsonNode v = obj.get(f.json);
             if (v == null || v.isNull()) {
@@ -101,6 +101,16 @@ final class Schema {
             else if (isSection(f.element) && v instanceof ArrayNode items)
                 for (int i = 0; i < items.size(); i++) complete(items.get(i), f.element, at + "[" + i + "]");
         }
+    }
+
+    /** A model's defaults depend on its family (a hybrid's depth comes from its block pattern). */
+    private static ObjectNode modelDefaults(ObjectNode model) {
+        JsonNode family = model.get("family");
+        String f = family != null && family.isTextual() ? family.asText() : "transformer";
+        ObjectNode n = MAPPER.valueToTree(ModelConfig.defaults("model"));
+        n.remove("name"); // required
+        if (f.equals("hybrid")) n.put("n_layers", 0); // = the number of blocks in the pattern
+        return n;
     }
 
     /** A JSON value as an error message shows it. */

@@ -3,10 +3,16 @@ package parrot.model;
 import parrot.backend.Tensor;
 
 /**
- * One residual block of a stack: y = x + f(x). Blocks own their activations for the current (batch, seqLen)
- * and accumulate into dx in backward, so the stack just chains them.
+ * One block of a stack, y = block(x): residual blocks (attention, Mamba) compute y = x + f(x), an LSTM layer
+ * y = LSTM(x). Blocks own their activations for the current (batch, seqLen) and accumulate into dx in
+ * backward, so the stack just chains them.
  */
 public interface Block {
+    /** Width of y for an x of width inputWidth (only an LSTM layer changes it). */
+    default int outputWidth(int inputWidth) {
+        return inputWidth;
+    }
+
     /** Allocates activations for this shape (called when it changes). */
     void plan(int batch, int seqLen);
 

@@ -26,12 +26,11 @@ public final class Decoder {
         this.batch = batch;
         this.maxLen = maxLen;
         for (Block b : model.blocks()) steps.add(b.decoder(batch, maxLen));
-        int c = model.dModel();
         tokens = be.zerosInt(batch);
         argmax = be.zerosInt(batch);
         x = new Tensor[model.blocks().size() + 1];
-        for (int i = 0; i < x.length; i++) x[i] = be.zeros(batch, c);
-        h = be.zeros(batch, c);
+        for (int i = 0; i < x.length; i++) x[i] = be.zeros(batch, model.width(i));
+        h = be.zeros(batch, model.width(x.length - 1));
         mean = be.zeros(batch);
         rstd = be.zeros(batch);
         logits = be.zeros(batch, model.vocab());

@@ -6,9 +6,13 @@ import parrot.backend.Tensor;
 import java.util.List;
 
 /**
- * Token embedding → residual blocks → final LayerNorm → LM head, with masked cross-entropy. Shape-independent
+ * Token embedding → blocks → final norm (optional) → LM head, with masked cross-entropy. Shape-independent
  * state (parameters) lives here; activations are planned per (batch, seqLen) and reused across steps, so a
  * training step allocates nothing.
+ *
+ * <p>The head may be the embedding itself (Mamba's tied LM head): pass the same {@link Parameter} as embed
+ * and head. It is then one parameter (stored once in checkpoints, one AdamW state) whose gradient
+ * accumulates from both uses, since every backward op accumulates.
  */
 public final class LanguageModel {
     /** HF names of the parts around the block stack; the head may be tied to the embedding. */
@@ -18,26 +22,43 @@ public final class LanguageModel {
     private final Backend be;
     private final ParameterSet params;
     private final List<Block> blocks;
-    private final Parameter embed, normW, normB, head;
+    private final Parameter embed, head, headBias;
+    private final Norm norm;
     private final int c, vocab;
-    private final double eps;
+    private final int[] widths;
 
     private int batch, seqLen;
     private Tensor tokens, targets, hNorm, normMean, normRstd, logits, dLogits, dHNorm;
     private Tensor[] res, dRes;
 
+    /** GPT-NeoX layout: final LayerNorm (normW, normB), head without bias. */
     public LanguageModel(ParameterSet params, List<Block> blocks, Parameter embed, Parameter normW, Parameter normB,
                          Parameter head, int dModel, int vocab, double eps) {
+        this(params, blocks, embed, new Norm(params.backend(), false, normW, normB, eps), head, null, dModel, vocab);
+    }
+
+    /**
+     * @param norm     final norm, or null for none (the LSTM: its head reads the last layer's h directly)
+     * @param head     [vocab, width of the last block's output]; may be embed itself (tied)
+     * @param headBias [vocab] or null
+     */
+    public LanguageModel(ParameterSet params, List<Block> blocks, Parameter embed, Norm norm, Parameter head,
+                         Parameter headBias, int dModel, int vocab) {
         this.be = params.backend();
         this.params = params;
         this.blocks = List.copyOf(blocks);
         this.embed = embed;
-        this.normW = normW;
-        this.normB = normB;
+        this.norm = norm;
         this.head = head;
+        this.headBias = headBias;
         this.c = dModel;
         this.vocab = vocab;
-        this.eps = eps;
+        widths = new int[this.blocks.size() + 1];
+        widths[0] = dModel;
+        for (int i = 0; i < this.blocks.size(); i++) widths[i + 1] = this.blocks.get(i).outputWidth(widths[i]);
+        if (head.shape()[1] != widths[widths.length - 1])
+            throw new IllegalArgumentException("head " + head.name() + " reads width " + head.shape()[1]
+                    + " but the stack ends at width " + widths[widths.length - 1]);
     }
 
     public Backend backend() {
@@ -56,30 +77,41 @@ public final class LanguageModel {
         return vocab;
     }
 
+    /** True when the LM head is the embedding matrix (one parameter, two uses). */
+    public boolean tiedHead() {
+        return head == embed;
+    }
+
     private void plan(int b, int t) {
         if (b == batch && t == seqLen) return;
         if (res != null) {
             for (Tensor x : res) be.release(x);
             for (Tensor x : dRes) be.release(x);
-            for (Tensor x : new Tensor[]{tokens, targets, hNorm, normMean, normRstd, logits, dLogits, dHNorm}) be.release(x);
+            for (Tensor x : new Tensor[]{tokens, targets, logits, dLogits}) be.release(x);
+            if (norm != null) for (Tensor x : new Tensor[]{hNorm, normMean, normRstd, dHNorm}) be.release(x);
         }
         batch = b;
         seqLen = t;
-        int n = b * t;
+        int n = b * t, top = widths[blocks.size()];
         tokens = be.zerosInt(n);
         targets = be.zerosInt(n);
         res = new Tensor[blocks.size() + 1];
         dRes = new Tensor[blocks.size() + 1];
         for (int i = 0; i < res.length; i++) {
-            res[i] = be.zeros(n, c);
-            dRes[i] = be.zeros(n, c);
+            res[i] = be.zeros(n, widths[i]);
+            dRes[i] = be.zeros(n, widths[i]);
         }
-        hNorm = be.zeros(n, c);
-        normMean = be.zeros(n);
-        normRstd = be.zeros(n);
+        if (norm != null) {
+            hNorm = be.zeros(n, top);
+            normMean = be.zeros(n);
+            normRstd = be.zeros(n);
+            dHNorm = be.zeros(n, top);
+        } else {
+            hNorm = res[blocks.size()];
+            dHNorm = dRes[blocks.size()];
+        }
         logits = be.zeros(n, vocab);
         dLogits = be.zeros(n, vocab);
-        dHNorm = be.zeros(n, c);
         for (Block blk : blocks) blk.plan(b, t);
     }
 
@@ -90,9 +122,8 @@ public final class LanguageModel {
         be.uploadInts(tokens, inputs);
         be.embeddingForward(res[0], tokens, embed.value());
         for (int i = 0; i < blocks.size(); i++) blocks.get(i).forward(res[i + 1], res[i]);
-        be.layerNormForward(hNorm, normMean, normRstd, res[blocks.size()], normW.value(),
-                normB == null ? null : normB.value(), eps);
-        be.linearForward(logits, hNorm, head.value(), null);
+        if (norm != null) norm.forward(hNorm, normMean, normRstd, res[blocks.size()]);
+        be.linearForward(logits, hNorm, head.value(), headBias == null ? null : headBias.value());
         return logits;
     }
 
@@ -110,12 +141,13 @@ public final class LanguageModel {
 
     /** Accumulates every parameter's gradient of the last loss. */
     public void backward() {
-        be.zero(dHNorm);
-        be.linearBackward(dHNorm, head.grad(), null, dLogits, hNorm, head.value());
         int top = blocks.size();
-        be.zero(dRes[top]);
-        be.layerNormBackward(dRes[top], normW.grad(), normB == null ? null : normB.grad(), dHNorm, res[top],
-                normW.value(), normMean, normRstd);
+        be.zero(dHNorm);
+        be.linearBackward(dHNorm, head.grad(), headBias == null ? null : headBias.grad(), dLogits, hNorm, head.value());
+        if (norm != null) {
+            be.zero(dRes[top]);
+            norm.backward(dRes[top], dHNorm, res[top], normMean, normRstd);
+        }
         for (int i = top - 1; i >= 0; i--) {
             be.zero(dRes[i]);
             blocks.get(i).backward(dRes[i], dRes[i + 1], res[i]);
@@ -142,13 +174,21 @@ public final class LanguageModel {
         be.uploadInts(d.tokens, tokenIds);
         be.embeddingForward(d.x[0], d.tokens, embed.value());
         for (int i = 0; i < blocks.size(); i++) d.steps.get(i).step(d.x[i + 1], d.x[i], pos);
-        be.layerNormForward(d.h, d.mean, d.rstd, d.x[blocks.size()], normW.value(),
-                normB == null ? null : normB.value(), eps);
-        be.linearForward(d.logits, d.h, head.value(), null);
+        Tensor feat = d.x[blocks.size()];
+        if (norm != null) {
+            norm.forward(d.h, d.mean, d.rstd, feat);
+            feat = d.h;
+        }
+        be.linearForward(d.logits, feat, head.value(), headBias == null ? null : headBias.value());
         return d.logits;
     }
 
     int dModel() {
         return c;
+    }
+
+    /** Width of the stream entering block i (i = blocks().size(): the head's input). */
+    int width(int i) {
+        return widths[i];
     }
 }

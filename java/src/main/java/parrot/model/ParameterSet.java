@@ -19,6 +19,10 @@ public final class ParameterSet {
         record Constant(double value) implements Init {
         }
 
+        /** Uniform in [−bound, bound] (torch's kaiming_uniform_(a=√5) default for Linear is bound 1/√fan_in). */
+        record Uniform(double bound) implements Init {
+        }
+
         /** Any values; the block computes them (e.g. Mamba's A_log = log(1..N)). */
         record Values(double[] values) implements Init {
         }
@@ -45,6 +49,8 @@ public final class ParameterSet {
         double[] v = new double[n];
         if (init instanceof Init.Normal nrm) {
             for (int i = 0; i < n; i++) v[i] = nrm.std() * rng.nextGaussian();
+        } else if (init instanceof Init.Uniform u) {
+            for (int i = 0; i < n; i++) v[i] = u.bound() * (2 * rng.nextDouble() - 1);
         } else if (init instanceof Init.Constant c) {
             java.util.Arrays.fill(v, c.value());
         } else if (init instanceof Init.Values vals) {

@@ -11,6 +11,11 @@ import java.util.List;
 /**
  * One training run and its evaluation: the JSON that plots and tables are made from. Its schema is documented
  * in experiments/README.md; bump {@link #SCHEMA} when a field changes meaning.
+ *
+ * <p>stateBits and copyBoundLength are the theory beside the measurement (parrot.model.StateCapacity): the
+ * recurrent state of a fixed-state model (Mamba, LSTM, attention-free hybrids) in bits, and the longest string
+ * Corollary 2.8 lets it copy with error below 1/2 at the task's alphabet size; both null for a model with
+ * attention (absent in results written before they existed).
  */
 public record RunResult(
         String schema,
@@ -30,7 +35,9 @@ public record RunResult(
         double tokensPerSecond,
         double finalLoss,
         List<LossPoint> lossCurve,
-        List<LengthResult> accuracy) {
+        List<LengthResult> accuracy,
+        Long stateBits,
+        Long copyBoundLength) {
 
     public static final String SCHEMA = "parrot.run/1";
 }

@@ -224,7 +224,7 @@ class ConfigLoaderTest {
         fails(FULL, "train.device: unknown value 'gpu'", "train.device=gpu");
         fails(FULL, "task.type: unknown value 'sort'; allowed: copy", "task.type=sort");
         fails(FULL, "task.alphabet: must be in 2..26, got 30", "task.alphabet=30");
-        fails(FULL, "models[0].family: unknown value 'mamba'", "models.0.family=mamba");
+        fails(FULL, "models[0].family: unknown value 'rwkv'; allowed: transformer, mamba, lstm, hybrid", "models.0.family=rwkv");
         fails(FULL, "models[0].hard_alibi_heads: only used with positional hard-alibi", "models.0.hard_alibi_heads=2");
         fails(FULL, "train: expected an object", "train=3");
         fails("{\"name\": \"e\", \"models\": 3}", "models: expected a list");

@@ -16,6 +16,17 @@ import static parrot.backend.cpu.CpuTensor.i;
  * a float64 twin, parrot.backend.cpu.f64.CpuBackend, from this package's source for gradient checks.
  */
 public final class CpuBackend implements Backend {
+    private final int scanChunk;
+
+    public CpuBackend() {
+        this(64);
+    }
+
+    /** A backend whose selective-scan backward saves one state every scanChunk steps (tests use small ones). */
+    public CpuBackend(int scanChunk) {
+        if (scanChunk < 1) throw new IllegalArgumentException("scan chunk must be >= 1, got " + scanChunk);
+        this.scanChunk = scanChunk;
+    }
 
     @Override
     public String name() {
@@ -203,6 +214,170 @@ public final class CpuBackend implements Backend {
     public void attentionDecode(Tensor out, Tensor qkv, Tensor kCache, Tensor vCache, AttentionSpec spec, int batch,
                                 int pos) {
         Attention.decode(f(out), f(qkv), f(kCache), f(vCache), spec, batch, pos, kCache.dim(2));
+    }
+
+    @Override
+    public void copyColumns(Tensor dst, int dstCol, Tensor src, int srcCol, int width, boolean accumulate) {
+        CpuTensor d = (CpuTensor) dst, s = (CpuTensor) src;
+        if (d.rows() != s.rows() || dstCol < 0 || srcCol < 0 || width < 0 || dstCol + width > d.cols()
+                || srcCol + width > s.cols())
+            throw new IllegalArgumentException("copyColumns: " + width + " columns from " + srcCol + " of " + s
+                    + " to " + dstCol + " of " + d);
+        Elementwise.copyColumns(f(dst), d.cols(), dstCol, f(src), s.cols(), srcCol, width, d.rows(), accumulate);
+    }
+
+    @Override
+    public void siluForward(Tensor out, Tensor in) {
+        same(out, in, "silu");
+        Silu.forward(f(out), f(in), in.length());
+    }
+
+    @Override
+    public void siluBackward(Tensor din, Tensor dout, Tensor in) {
+        same(din, in, "silu backward");
+        same(dout, in, "silu backward");
+        Silu.backward(f(din), f(dout), f(in), in.length());
+    }
+
+    @Override
+    public void negExpForward(Tensor out, Tensor in) {
+        same(out, in, "negExp");
+        Elementwise.negExpForward(f(out), f(in), in.length());
+    }
+
+    @Override
+    public void negExpBackward(Tensor din, Tensor dout, Tensor out) {
+        same(din, out, "negExp backward");
+        same(dout, out, "negExp backward");
+        Elementwise.negExpBackward(f(din), f(dout), f(out), out.length());
+    }
+
+    @Override
+    public void rmsNormForward(Tensor out, Tensor rstd, Tensor in, Tensor weight, double eps) {
+        CpuTensor x = (CpuTensor) in;
+        same(out, in, "rmsNorm");
+        RmsNorm.forward(f(out), f(rstd), f(in), f(weight), eps, x.rows(), x.cols());
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor din, Tensor dweight, Tensor dout, Tensor in, Tensor weight, Tensor rstd) {
+        CpuTensor x = (CpuTensor) in;
+        RmsNorm.backward(fOrNull(din), fOrNull(dweight), f(dout), f(in), f(weight), f(rstd), x.rows(), x.cols());
+    }
+
+    private static void convShapes(Tensor in, Tensor weight, Tensor bias, int rows, String op) {
+        int c = weight.dim(0);
+        if (in.length() != rows * c || (bias != null && bias.length() != c))
+            throw new IllegalArgumentException(op + ": in " + Tensor.describe(in) + ", weight " + Tensor.describe(weight)
+                    + (bias == null ? "" : ", bias " + Tensor.describe(bias)) + " for " + rows + " rows");
+    }
+
+    @Override
+    public void conv1dForward(Tensor out, Tensor in, Tensor weight, Tensor bias, int batch, int seqLen) {
+        convShapes(in, weight, bias, batch * seqLen, "conv1d");
+        same(out, in, "conv1d");
+        int c = weight.dim(0), k = weight.length() / c;
+        Conv1d.forward(f(out), f(in), f(weight), fOrNull(bias), batch, seqLen, c, k);
+    }
+
+    @Override
+    public void conv1dBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight,
+                               int batch, int seqLen) {
+        convShapes(in, weight, null, batch * seqLen, "conv1d backward");
+        int c = weight.dim(0), k = weight.length() / c;
+        Conv1d.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), batch, seqLen, c, k);
+    }
+
+    @Override
+    public void conv1dStep(Tensor out, Tensor state, Tensor in, Tensor weight, Tensor bias, int batch) {
+        convShapes(in, weight, bias, batch, "conv1d step");
+        int c = weight.dim(0), k = weight.length() / c;
+        if (state.length() != batch * c * (k - 1))
+            throw new IllegalArgumentException("conv1d step: state " + Tensor.describe(state) + " is not [" + batch
+                    + ", " + c + ", " + (k - 1) + "]");
+        Conv1d.step(f(out), f(state), f(in), f(weight), fOrNull(bias), batch, c, k);
+    }
+
+    @Override
+    public int scanChunkLength() {
+        return scanChunk;
+    }
+
+    private void scanShapes(Tensor ckpt, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip, Tensor z,
+                            Tensor deltaBias, int batch, int seqLen, String op) {
+        int d = a.dim(0), n = a.dim(1), rows = batch * seqLen;
+        boolean ok = u.length() == rows * d && delta.length() == rows * d && b.length() == rows * n
+                && c.length() == rows * n && (dSkip == null || dSkip.length() == d) && (z == null || z.length() == rows * d)
+                && (deltaBias == null || deltaBias.length() == d)
+                && (ckpt == null || ckpt.length() == batch * scanChunks(seqLen) * d * n);
+        if (!ok)
+            throw new IllegalArgumentException(op + ": shapes do not fit A " + Tensor.describe(a) + " for batch " + batch
+                    + " × " + seqLen + " (u " + Tensor.describe(u) + ", delta " + Tensor.describe(delta) + ", B "
+                    + Tensor.describe(b) + ", C " + Tensor.describe(c) + (ckpt == null ? "" : ", checkpoints "
+                    + Tensor.describe(ckpt) + " (needs " + batch + "×" + scanChunks(seqLen) + "×" + d + "×" + n + ")") + ")");
+    }
+
+    @Override
+    public void scanForward(Tensor out, Tensor checkpoints, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c,
+                            Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen) {
+        scanShapes(checkpoints, u, delta, a, b, c, dSkip, z, deltaBias, batch, seqLen, "scan");
+        same(out, u, "scan");
+        Scan.forward(f(out), f(checkpoints), f(u), f(delta), f(a), f(b), f(c), fOrNull(dSkip), fOrNull(z),
+                fOrNull(deltaBias), softplus, batch, seqLen, a.dim(0), a.dim(1), scanChunk);
+    }
+
+    @Override
+    public void scanBackward(Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc, Tensor dDSkip, Tensor dz,
+                             Tensor dDeltaBias, Tensor dout, Tensor checkpoints, Tensor u, Tensor delta, Tensor a,
+                             Tensor b, Tensor c, Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch,
+                             int seqLen) {
+        scanShapes(checkpoints, u, delta, a, b, c, dSkip, z, deltaBias, batch, seqLen, "scan backward");
+        if ((dDSkip != null && dSkip == null) || (dz != null && z == null) || (dDeltaBias != null && deltaBias == null))
+            throw new IllegalArgumentException("scan backward: a gradient was given for an input the forward did not have");
+        Scan.backward(fOrNull(du), fOrNull(ddelta), fOrNull(da), fOrNull(db), fOrNull(dc), fOrNull(dDSkip), fOrNull(dz),
+                fOrNull(dDeltaBias), f(dout), f(checkpoints), f(u), f(delta), f(a), f(b), f(c), fOrNull(dSkip),
+                fOrNull(z), fOrNull(deltaBias), softplus, batch, seqLen, a.dim(0), a.dim(1), scanChunk);
+    }
+
+    @Override
+    public void scanStep(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip,
+                         Tensor z, Tensor deltaBias, boolean softplus, int batch) {
+        scanShapes(null, u, delta, a, b, c, dSkip, z, deltaBias, batch, 1, "scan step");
+        if (state.length() != batch * a.length())
+            throw new IllegalArgumentException("scan step: state " + Tensor.describe(state) + " is not [" + batch + ", "
+                    + a.dim(0) + ", " + a.dim(1) + "]");
+        Scan.step(f(out), f(state), f(u), f(delta), f(a), f(b), f(c), fOrNull(dSkip), fOrNull(z), fOrNull(deltaBias),
+                softplus, batch, a.dim(0), a.dim(1));
+    }
+
+    private static int lstmHidden(Tensor whh, Tensor bhh, Tensor xProj, int rows, String op) {
+        int hid = whh.dim(1);
+        if (whh.dim(0) != 4 * hid || xProj.length() != rows * 4 * hid || (bhh != null && bhh.length() != 4 * hid))
+            throw new IllegalArgumentException(op + ": W_hh " + Tensor.describe(whh) + " and input projection "
+                    + Tensor.describe(xProj) + " do not fit " + rows + " rows");
+        return hid;
+    }
+
+    @Override
+    public void lstmForward(Tensor h, Tensor c, Tensor gates, Tensor xProj, Tensor whh, Tensor bhh, int batch,
+                            int seqLen) {
+        int hid = lstmHidden(whh, bhh, xProj, batch * seqLen, "lstm");
+        same(gates, xProj, "lstm gates");
+        Lstm.forward(f(h), f(c), f(gates), f(xProj), f(whh), fOrNull(bhh), batch, seqLen, hid);
+    }
+
+    @Override
+    public void lstmBackward(Tensor dxProj, Tensor dwhh, Tensor dbhh, Tensor dh, Tensor h, Tensor c, Tensor gates,
+                             Tensor whh, int batch, int seqLen) {
+        int hid = lstmHidden(whh, null, gates, batch * seqLen, "lstm backward");
+        Lstm.backward(fOrNull(dxProj), fOrNull(dwhh), fOrNull(dbhh), f(dh), f(h), f(c), f(gates), f(whh), batch,
+                seqLen, hid);
+    }
+
+    @Override
+    public void lstmStep(Tensor h, Tensor c, Tensor xProj, Tensor whh, Tensor bhh, int batch) {
+        int hid = lstmHidden(whh, bhh, xProj, batch, "lstm step");
+        Lstm.step(f(h), f(c), f(xProj), f(whh), fOrNull(bhh), batch, hid);
     }
 
     @Override

@@ -2,7 +2,7 @@ package parrot.backend.cpu;
 
 import parrot.backend.cpu.common.Parallel;
 
-/** Adds, scales, order-fixed sums, embedding lookups and argmax: the small ops. */
+/** Adds, scales, order-fixed sums, column copies, −exp, embedding lookups and argmax: the small ops. */
 final class Elementwise {
     private static final int GRAIN = 1 << 14;
 
@@ -66,6 +66,28 @@ final class Elementwise {
                 for (int j = 1; j < v; j++) if (logits[base + j] > logits[base + best]) best = j;
                 out[r] = best;
             }
+        });
+    }
+    static void copyColumns(float[] dst, int dstCols, int dstCol, float[] src, int srcCols, int srcCol, int width,
+                            int rows, boolean accumulate) {
+        Parallel.forRange(rows, 64, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int db = r * dstCols + dstCol, sb = r * srcCols + srcCol;
+                if (accumulate) for (int j = 0; j < width; j++) dst[db + j] += src[sb + j];
+                else System.arraycopy(src, sb, dst, db, width);
+            }
+        });
+    }
+
+    static void negExpForward(float[] out, float[] in, int n) {
+        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = (float) -Math.exp(in[i]);
+        });
+    }
+
+    static void negExpBackward(float[] din, float[] dout, float[] out, int n) {
+        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) din[i] += dout[i] * out[i];
         });
     }
 }

@@ -1,0 +1,83 @@
+package parrot.backend.cpu;
+
+import parrot.backend.cpu.common.Parallel;
+
+/**
+ * Causal depthwise conv1d over time (Mamba's conv1d: groups = channels, padding K−1, first seqLen outputs),
+ * on channels-last activations [batch·seqLen, C] with weight [C, K]. Parallel over sequences; every output
+ * and every weight gradient is summed in a fixed order.
+ */
+final class Conv1d {
+    private Conv1d() {
+    }
+
+    static void forward(float[] out, float[] in, float[] w, float[] bias, int batch, int seqLen, int c, int k) {
+        Parallel.forRange(batch * seqLen, 64, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int t = r % seqLen, ob = r * c;
+                for (int ch = 0; ch < c; ch++) out[ob + ch] = bias == null ? 0f : bias[ch];
+                for (int j = 0; j < k; j++) {
+                    int ts = t - k + 1 + j;
+                    if (ts < 0) continue;
+                    int ib = (r - t + ts) * c;
+                    for (int ch = 0; ch < c; ch++) out[ob + ch] += w[ch * k + j] * in[ib + ch];
+                }
+            }
+        });
+    }
+
+    static void backward(float[] din, float[] dw, float[] db, float[] dout, float[] in, float[] w, int batch,
+                         int seqLen, int c, int k) {
+        if (din != null) {
+            // din[t] += Σ_j w[j]·dout[t + K−1 − j]
+            Parallel.forRange(batch * seqLen, 64, (lo, hi) -> {
+                for (int r = lo; r < hi; r++) {
+                    int t = r % seqLen, ib = r * c;
+                    for (int j = 0; j < k; j++) {
+                        int to = t + k - 1 - j;
+                        if (to >= seqLen) continue;
+                        int ob = (r - t + to) * c;
+                        for (int ch = 0; ch < c; ch++) din[ib + ch] += w[ch * k + j] * dout[ob + ch];
+                    }
+                }
+            });
+        }
+        if (dw != null || db != null) {
+            // channel-parallel: each weight sums over (sequence, time) in order, whatever the split
+            Parallel.forRange(c, 8, (lo, hi) -> {
+                int nc = hi - lo;
+                float[] sw = new float[nc * k], sb = new float[nc];
+                for (int r = 0; r < batch * seqLen; r++) {
+                    int t = r % seqLen, ob = r * c;
+                    for (int ch = lo; ch < hi; ch++) sb[ch - lo] += dout[ob + ch];
+                    for (int j = 0; j < k; j++) {
+                        int ts = t - k + 1 + j;
+                        if (ts < 0) continue;
+                        int ib = (r - t + ts) * c;
+                        for (int ch = lo; ch < hi; ch++) sw[(ch - lo) * k + j] += dout[ob + ch] * in[ib + ch];
+                    }
+                }
+                for (int ch = lo; ch < hi; ch++) {
+                    if (db != null) db[ch] += sb[ch - lo];
+                    if (dw != null) for (int j = 0; j < k; j++) dw[ch * k + j] += sw[(ch - lo) * k + j];
+                }
+            });
+        }
+    }
+
+    static void step(float[] out, float[] state, float[] in, float[] w, float[] bias, int batch, int c, int k) {
+        int m = k - 1;
+        Parallel.forRange(batch * c, 256, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                int ch = i % c, sb = i * m;
+                float x = in[i];
+                float acc = bias == null ? 0f : bias[ch];
+                for (int j = 0; j < m; j++) acc += w[ch * k + j] * state[sb + j];
+                acc += w[ch * k + m] * x;
+                out[i] = acc;
+                for (int j = 0; j + 1 < m; j++) state[sb + j] = state[sb + j + 1];
+                if (m > 0) state[sb + m - 1] = x;
+            }
+        });
+    }
+}

@@ -1,0 +1,246 @@
+package parrot.backend.cpu;
+
+import parrot.backend.cpu.common.Parallel;
+
+/**
+ * Mamba's selective scan (mamba_ssm selective_scan_ref semantics, real A, time-varying B and C), forward,
+ * backward and one decoding step; see Backend#scanForward for the formulas and layouts.
+ *
+ * <p>Work is split into tasks of (sequence, block of {@link #DBLK} channels): parallel over both, sequential
+ * over time. The forward saves the state entering every chunk of {@code chunk} steps; the backward walks the
+ * chunks newest first, recomputes the chunk's states (and their exp(δ·A) factors) from its checkpoint into
+ * per-task buffers of about 2·chunk·DBLK·N floats, whatever the sequence length, and runs the adjoint
+ * recurrence back through them. Gradients of B and C (shared by all channels) are summed per (task, step) into
+ * [channel blocks, rows, N] partials, those of A, D, delta_bias (shared by all sequences) per sequence, then
+ * reduced in a fixed order, so the result does not depend on the number of threads.
+ */
+final class Scan {
+    /** Channels per task; also the reduction grouping of dB and dC, so it must not depend on thread count. */
+    static final int DBLK = 16;
+
+    private Scan() {
+    }
+
+    static float softplus(float x) {
+        return x > 20f ? x : (float) Math.log1p(Math.exp(x));
+    }
+
+    /** d softplus / dx with torch's threshold (1 above 20). */
+    static float softplusGrad(float x) {
+        return x > 20f ? 1f : (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    private static int blocks(int d) {
+        return (d + DBLK - 1) / DBLK;
+    }
+
+    /** A's rows for channels d0..d0+nd−1, transposed to [N][nd] so the innermost loops run over channels. */
+    private static float[] aBlock(float[] a, int d0, int nd, int n) {
+        float[] at = new float[n * nd];
+        for (int dd = 0; dd < nd; dd++)
+            for (int s = 0; s < n; s++) at[s * nd + dd] = a[(d0 + dd) * n + s];
+        return at;
+    }
+
+    /** δ for one step of a block of channels: delta + bias, then softplus. */
+    private static void deltas(float[] dl, float[] delta, float[] dBias, boolean softplus, int i0, int d0, int nd) {
+        for (int dd = 0; dd < nd; dd++) {
+            float v = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
+            dl[dd] = softplus ? softplus(v) : v;
+        }
+    }
+
+    /**
+     * One step of the recurrence for a block of channels, states laid out [N][nd]: hOut = exp(δ·A)·hIn + δ·B·u,
+     * y = Σ_n C·hOut (summed over n in order). e, when given, receives exp(δ·A).
+     */
+    private static void advance(float[] hIn, int hib, float[] hOut, int hob, float[] e, int eb, float[] at, float[] dl,
+                             float[] dub, float[] y, float[] bm, float[] cm, int rb, int nd, int n) {
+        java.util.Arrays.fill(y, 0, nd, 0f);
+        for (int s = 0; s < n; s++) {
+            float bs = bm[rb + s], cs = cm[rb + s];
+            int sb = s * nd;
+            for (int dd = 0; dd < nd; dd++) {
+                float ex = (float) Math.exp(dl[dd] * at[sb + dd]);
+                if (e != null) e[eb + sb + dd] = ex;
+                float v = ex * hIn[hib + sb + dd] + dub[dd] * bs;
+                hOut[hob + sb + dd] = v;
+                y[dd] += cs * v;
+            }
+        }
+    }
+
+    static void forward(float[] out, float[] ckpt, float[] u, float[] delta, float[] a, float[] bm, float[] cm,
+                        float[] dSkip, float[] z, float[] dBias, boolean softplus, int batch, int seqLen, int d,
+                        int n, int chunk) {
+        int nb = blocks(d), nChunks = (seqLen + chunk - 1) / chunk;
+        Parallel.forRange(batch * nb, 1, (lo, hi) -> {
+            for (int task = lo; task < hi; task++) {
+                int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
+                float[] at = aBlock(a, d0, nd, n), h = new float[n * nd];
+                float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
+                for (int t = 0; t < seqLen; t++) {
+                    if (t % chunk == 0) saveCheckpoint(ckpt, ((b * nChunks + t / chunk) * d + d0) * n, h, nd, n);
+                    int row = b * seqLen + t, i0 = row * d + d0;
+                    deltas(dl, delta, dBias, softplus, i0, d0, nd);
+                    for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
+                    advance(h, 0, h, 0, null, 0, at, dl, dub, y, bm, cm, row * n, nd, n);
+                    for (int dd = 0; dd < nd; dd++) {
+                        int i = i0 + dd;
+                        float v = y[dd];
+                        if (dSkip != null) v += dSkip[d0 + dd] * u[i];
+                        if (z != null) v *= Silu.silu(z[i]);
+                        out[i] = v;
+                    }
+                }
+            }
+        });
+    }
+
+    /** [N][nd] state → the checkpoint's [nd][N] (channel-major, like the decoding state). */
+    private static void saveCheckpoint(float[] ckpt, int cb, float[] h, int nd, int n) {
+        for (int dd = 0; dd < nd; dd++)
+            for (int s = 0; s < n; s++) ckpt[cb + dd * n + s] = h[s * nd + dd];
+    }
+
+    private static void loadCheckpoint(float[] h, float[] ckpt, int cb, int nd, int n) {
+        for (int dd = 0; dd < nd; dd++)
+            for (int s = 0; s < n; s++) h[s * nd + dd] = ckpt[cb + dd * n + s];
+    }
+
+    static void backward(float[] du, float[] ddelta, float[] da, float[] dbm, float[] dcm, float[] dDSkip,
+                         float[] dz, float[] dDBias, float[] dout, float[] ckpt, float[] u, float[] delta,
+                         float[] a, float[] bm, float[] cm, float[] dSkip, float[] z, float[] dBias,
+                         boolean softplus, int batch, int seqLen, int d, int n, int chunk) {
+        int nb = blocks(d), nChunks = (seqLen + chunk - 1) / chunk, rows = batch * seqLen;
+        // per-task partial sums, reduced in a fixed order below
+        float[] pB = dbm == null ? null : new float[nb * rows * n];
+        float[] pC = dcm == null ? null : new float[nb * rows * n];
+        float[] pA = da == null ? null : new float[batch * d * n];
+        float[] pD = dDSkip == null ? null : new float[batch * d];
+        float[] pBias = dDBias == null ? null : new float[batch * d];
+        Parallel.forRange(batch * nb, 1, (lo, hi) -> {
+            for (int task = lo; task < hi; task++) {
+                int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
+                int sz = nd * n;
+                float[] at = aBlock(a, d0, nd, n);
+                float[] hs = new float[(chunk + 1) * sz];   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
+                float[] es = new float[chunk * sz];         // exp(δ·A) of each step, kept from the recompute
+                float[] ys = new float[chunk * nd];         // Σ_n C·h per step and channel
+                float[] dls = new float[chunk * nd];        // δ after bias and softplus
+                float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps, [N][nd]
+                float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
+                float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
+                float[] dA = pA == null ? null : new float[sz];
+                for (int k = nChunks - 1; k >= 0; k--) {
+                    int t0 = k * chunk, t1 = Math.min(seqLen, t0 + chunk);
+                    loadCheckpoint(hs, ckpt, ((b * nChunks + k) * d + d0) * n, nd, n);
+                    for (int t = t0; t < t1; t++) {
+                        int j = t - t0, row = b * seqLen + t, i0 = row * d + d0;
+                        deltas(dl, delta, dBias, softplus, i0, d0, nd);
+                        for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
+                        advance(hs, j * sz, hs, (j + 1) * sz, es, j * sz, at, dl, dub, y, bm, cm, row * n, nd, n);
+                        System.arraycopy(dl, 0, dls, j * nd, nd);
+                        System.arraycopy(y, 0, ys, j * nd, nd);
+                    }
+                    for (int t = t1 - 1; t >= t0; t--) {
+                        int j = t - t0, row = b * seqLen + t, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;
+                        int pb = (blk * rows + row) * n, jd = j * nd;
+                        for (int dd = 0; dd < nd; dd++) {
+                            int i = i0 + dd, ch = d0 + dd;
+                            float gg = dout[i];
+                            uu[dd] = u[i];
+                            if (z != null) {
+                                float ypre = ys[jd + dd] + (dSkip == null ? 0f : dSkip[ch] * uu[dd]);
+                                if (dz != null) dz[i] += gg * ypre * Silu.siluGrad(z[i]);
+                                gg *= Silu.silu(z[i]);
+                            }
+                            g[dd] = gg;
+                            dDelta[dd] = 0f;
+                            duAcc[dd] = 0f;
+                            if (dSkip != null) {
+                                duAcc[dd] = gg * dSkip[ch];
+                                if (pD != null) pD[b * d + ch] += gg * uu[dd];
+                            }
+                        }
+                        for (int s = 0; s < n; s++) {
+                            float bs = bm[rb + s], cs = cm[rb + s], accB = 0f, accC = 0f;
+                            int sb = s * nd;
+                            for (int dd = 0; dd < nd; dd++) {
+                                float ht = hs[cur + sb + dd], hp = hs[prev + sb + dd];
+                                accC += g[dd] * ht;
+                                float dhn = dh[sb + dd] + g[dd] * cs;
+                                float as = at[sb + dd], ex = es[prev + sb + dd], dlv = dls[jd + dd];
+                                float ddA = dhn * hp * ex;           // ∂L/∂(δ·A) through exp
+                                dDelta[dd] += ddA * as + dhn * bs * uu[dd];
+                                if (dA != null) dA[sb + dd] += ddA * dlv;
+                                accB += dhn * dlv * uu[dd];
+                                duAcc[dd] += dhn * dlv * bs;
+                                dh[sb + dd] = dhn * ex;
+                            }
+                            if (pC != null) pC[pb + s] += accC;
+                            if (pB != null) pB[pb + s] += accB;
+                        }
+                        for (int dd = 0; dd < nd; dd++) {
+                            int i = i0 + dd, ch = d0 + dd;
+                            if (du != null) du[i] += duAcc[dd];
+                            float dd1 = dDelta[dd];
+                            if (softplus) dd1 *= softplusGrad(delta[i] + (dBias == null ? 0f : dBias[ch]));
+                            if (ddelta != null) ddelta[i] += dd1;
+                            if (pBias != null) pBias[b * d + ch] += dd1;
+                        }
+                    }
+                }
+                if (dA != null)
+                    for (int dd = 0; dd < nd; dd++)
+                        for (int s = 0; s < n; s++) pA[(b * d + d0 + dd) * n + s] = dA[s * nd + dd];
+            }
+        });
+        if (pB != null || pC != null) {
+            Parallel.forRange(rows, 64, (lo, hi) -> {
+                for (int r = lo; r < hi; r++) {
+                    for (int blk = 0; blk < nb; blk++) {
+                        int pb = (blk * rows + r) * n;
+                        for (int s = 0; s < n; s++) {
+                            if (pB != null) dbm[r * n + s] += pB[pb + s];
+                            if (pC != null) dcm[r * n + s] += pC[pb + s];
+                        }
+                    }
+                }
+            });
+        }
+        if (pA != null) sumOverBatch(da, pA, batch, d * n);
+        if (pD != null) sumOverBatch(dDSkip, pD, batch, d);
+        if (pBias != null) sumOverBatch(dDBias, pBias, batch, d);
+    }
+
+    private static void sumOverBatch(float[] dst, float[] part, int batch, int len) {
+        Parallel.forRange(len, 256, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                float s = 0f;
+                for (int b = 0; b < batch; b++) s += part[b * len + i];
+                dst[i] += s;
+            }
+        });
+    }
+
+    static void step(float[] out, float[] state, float[] u, float[] delta, float[] a, float[] bm, float[] cm,
+                     float[] dSkip, float[] z, float[] dBias, boolean softplus, int batch, int d, int n) {
+        Parallel.forRange(batch * d, 64, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                int b = i / d, ch = i % d, rb = b * n, hb = i * n, ab = ch * n;
+                float dl = delta[i] + (dBias == null ? 0f : dBias[ch]);
+                if (softplus) dl = softplus(dl);
+                float uu = u[i], dub = dl * uu, y = 0f;
+                for (int s = 0; s < n; s++) {
+                    float v = (float) Math.exp(dl * a[ab + s]) * state[hb + s] + dub * bm[rb + s];
+                    state[hb + s] = v;
+                    y += cm[rb + s] * v;
+                }
+                if (dSkip != null) y += dSkip[ch] * uu;
+                if (z != null) y *= Silu.silu(z[i]);
+                out[i] = y;
+            }
+        });
+    }
+}

@@ -1,0 +1,35 @@
+package parrot.backend.cpu;
+
+import parrot.backend.cpu.common.Parallel;
+
+/** SiLU x·σ(x) (torch.nn.functional.silu), Mamba's activation after the conv and on the z gate. */
+final class Silu {
+    private Silu() {
+    }
+
+    static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    static float silu(float x) {
+        return x * sigmoid(x);
+    }
+
+    /** d silu / dx = σ(x)·(1 + x·(1 − σ(x))). */
+    static float siluGrad(float x) {
+        float s = sigmoid(x);
+        return s * (1f + x * (1f - s));
+    }
+
+    static void forward(float[] out, float[] in, int n) {
+        Parallel.forRange(n, 4096, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = silu(in[i]);
+        });
+    }
+
+    static void backward(float[] din, float[] dout, float[] in, int n) {
+        Parallel.forRange(n, 4096, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) din[i] += dout[i] * siluGrad(in[i]);
+        });
+    }
+}
