@@ -1,6 +1,7 @@
 package parrot.backend.cpu;
 
 import parrot.backend.cpu.common.Parallel;
+import parrot.backend.cpu.common.Simd;
 
 /**
  * Mamba's selective scan (mamba_ssm selective_scan_ref semantics, real A, time-varying B and C), forward,
@@ -52,18 +53,23 @@ final class Scan {
 
     /**
      * One step of the recurrence for a block of channels, states laid out [N][nd]: hOut = exp(δ·A)·hIn + δ·B·u,
-     * y = Σ_n C·hOut (summed over n in order). e, when given, receives exp(δ·A).
+     * y = Σ_n C·hOut (summed over n in order). e receives exp(δ·A).
      */
     private static void advance(float[] hIn, int hib, float[] hOut, int hob, float[] e, int eb, float[] at, float[] dl,
                              float[] dub, float[] y, float[] bm, float[] cm, int rb, int nd, int n) {
+        // exp(δ·A) for the whole [N][nd] block first, in one vector pass: the scan's cost is mostly these
+        // exponentials, and the Vector API's (SVML) is ~10x faster than Math.exp.
+        for (int s = 0; s < n; s++) {
+            int sb = s * nd;
+            for (int dd = 0; dd < nd; dd++) e[eb + sb + dd] = dl[dd] * at[sb + dd];
+        }
+        Simd.exp(e, eb, n * nd);
         java.util.Arrays.fill(y, 0, nd, 0f);
         for (int s = 0; s < n; s++) {
             float bs = bm[rb + s], cs = cm[rb + s];
             int sb = s * nd;
             for (int dd = 0; dd < nd; dd++) {
-                float ex = (float) Math.exp(dl[dd] * at[sb + dd]);
-                if (e != null) e[eb + sb + dd] = ex;
-                float v = ex * hIn[hib + sb + dd] + dub[dd] * bs;
+                float v = e[eb + sb + dd] * hIn[hib + sb + dd] + dub[dd] * bs;
                 hOut[hob + sb + dd] = v;
                 y[dd] += cs * v;
             }
@@ -77,14 +83,14 @@ final class Scan {
         Parallel.forRange(batch * nb, 1, (lo, hi) -> {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
-                float[] at = aBlock(a, d0, nd, n), h = new float[n * nd];
+                float[] at = aBlock(a, d0, nd, n), h = new float[n * nd], ex = new float[n * nd];
                 float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
                 for (int t = 0; t < seqLen; t++) {
                     if (t % chunk == 0) saveCheckpoint(ckpt, ((b * nChunks + t / chunk) * d + d0) * n, h, nd, n);
                     int row = b * seqLen + t, i0 = row * d + d0;
                     deltas(dl, delta, dBias, softplus, i0, d0, nd);
                     for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
-                    advance(h, 0, h, 0, null, 0, at, dl, dub, y, bm, cm, row * n, nd, n);
+                    advance(h, 0, h, 0, ex, 0, at, dl, dub, y, bm, cm, row * n, nd, n);
                     for (int dd = 0; dd < nd; dd++) {
                         int i = i0 + dd;
                         float v = y[dd];

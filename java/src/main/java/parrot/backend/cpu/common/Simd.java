@@ -17,6 +17,10 @@ public final class Simd {
         void axpy(double[] y, int yo, double a, double[] x, int xo, int n);
 
         double dot(double[] a, int ao, double[] b, int bo, int n);
+
+        void exp(float[] a, int off, int n);
+
+        void exp(double[] a, int off, int n);
     }
 
     private static final Ops OPS = choose();
@@ -61,7 +65,26 @@ public final class Simd {
         return OPS.dot(a, ao, b, bo, n);
     }
 
+    /** a[off..off+n) = exp(a[off..off+n)), in place. */
+    public static void exp(float[] a, int off, int n) {
+        OPS.exp(a, off, n);
+    }
+
+    public static void exp(double[] a, int off, int n) {
+        OPS.exp(a, off, n);
+    }
+
     static final class ScalarOps implements Ops {
+        @Override
+        public void exp(float[] a, int off, int n) {
+            for (int i = off; i < off + n; i++) a[i] = (float) Math.exp(a[i]);
+        }
+
+        @Override
+        public void exp(double[] a, int off, int n) {
+            for (int i = off; i < off + n; i++) a[i] = Math.exp(a[i]);
+        }
+
         @Override
         public void axpy(float[] y, int yo, float a, float[] x, int xo, int n) {
             for (int i = 0; i < n; i++) y[yo + i] += a * x[xo + i];

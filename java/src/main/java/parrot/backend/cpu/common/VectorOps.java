@@ -59,4 +59,18 @@ final class VectorOps implements Simd.Ops {
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
+
+    // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.
+    @Override
+    public void exp(float[] a, int off, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += F.length())
+            FloatVector.fromArray(F, a, off + i).lanewise(VectorOperators.EXP).intoArray(a, off + i);
+        for (; i < n; i++) a[off + i] = (float) Math.exp(a[off + i]);
+    }
+
+    @Override
+    public void exp(double[] a, int off, int n) {
+        for (int i = off; i < off + n; i++) a[i] = Math.exp(a[i]);
+    }
 }
