@@ -10,7 +10,7 @@ import parrot.config.ConfigLoader;
 import parrot.config.ExperimentConfig;
 import parrot.config.ModelConfig;
 import parrot.data.Task;
-import parrot.data.Vocab;
+import parrot.train.Tasks;
 import parrot.eval.Evaluator;
 import parrot.eval.LengthResult;
 import parrot.results.ResultsIO;
@@ -56,7 +56,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         ExperimentConfig exp = ConfigLoader.load(config, overrides);
         Path dir = out != null ? out : Path.of("runs", exp.name());
-        Task task = Task.create(exp.task().type(), new Vocab(exp.task().alphabet()));
+        Task task = Tasks.of(exp.task());
         Map<String, List<LengthResult>> table = new LinkedHashMap<>();
         try (Backend be = Devices.open(device != null ? device : exp.train().device())) {
             for (ModelConfig mc : exp.models()) {

@@ -59,7 +59,7 @@ public final class Checkpoint {
         try {
             JsonNode cfg = ResultsIO.JSON.readTree(cfgFile.toFile());
             ModelConfig mc = ConfigLoader.parseModel(cfg.get("model").toString());
-            TaskConfig task = ResultsIO.JSON.treeToValue(cfg.get("task"), TaskConfig.class);
+            TaskConfig task = ConfigLoader.parseTask(cfg.get("task").toString());
             LanguageModel model = ModelFactory.create(mc, cfg.get("vocab_size").asInt(), be, 0);
             loadWeights(model, SafeTensors.read(weights), weights);
             return new Loaded(model, mc, task, cfg);
