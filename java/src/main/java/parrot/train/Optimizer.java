@@ -36,9 +36,23 @@ public final class Optimizer {
         return Math.sqrt(s);
     }
 
-    /** Clips, then takes one AdamW step at the given learning rate. Returns the gradient norm before clipping. */
+    /**
+     * Clips, then takes one AdamW step at the given learning rate. Returns the gradient norm before clipping.
+     * A non-finite gradient changes nothing and raises {@link NonFiniteException} naming the first parameter, in
+     * the order backward computes them (head first), whose gradient holds a NaN or an infinity.
+     */
     public double step(double lr) {
-        double norm = gradNorm();
+        double[] squares = new double[params.size()];
+        double s = 0;
+        for (int i = 0; i < params.size(); i++) s += squares[i] = be.sumSquares(params.get(i).grad());
+        double norm = Math.sqrt(s); // the same sum, in the same order, as gradNorm()
+        if (!Double.isFinite(norm)) {
+            for (int i = params.size() - 1; i >= 0; i--)
+                if (!Double.isFinite(squares[i]))
+                    throw new NonFiniteException("gradient", params.get(i).name(), "non-finite gradient: "
+                            + params.get(i).name() + " is the first gradient (backward order) holding a NaN or infinity");
+            throw new NonFiniteException("gradient", "global norm", "non-finite global gradient norm " + norm);
+        }
         if (clip > 0 && norm > clip) {
             double coef = clip / (norm + 1e-6);
             for (Parameter p : params) be.scale(p.grad(), coef);
