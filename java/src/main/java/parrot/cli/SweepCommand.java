@@ -2,8 +2,11 @@ package parrot.cli;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import com.fasterxml.jackson.databind.JsonNode;
 import parrot.backend.Backend;
+import parrot.config.ConfigLoader;
 import parrot.eval.LengthResult;
+import parrot.results.ResultsIO;
 import parrot.sweep.Cell;
 import parrot.sweep.Shard;
 import parrot.sweep.Sweep;
@@ -13,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +46,7 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--device", description = "auto, cpu, cuda or cuda:N (default: the first cell's train.device)")
     String device;
 
-    @Option(names = "--dry-run", description = "list this shard's cells and their state (done, resume, todo) and stop")
+    @Option(names = "--dry-run", description = "list this shard's cells and their state (done, resume, rerun: results of an edited config, todo) and stop")
     boolean dryRun;
 
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -75,7 +79,7 @@ final class SweepCommand implements Callable<Integer> {
                 }
                 Path dir = c.dir(root);
                 try {
-                    Checkpoint.Resumable r = resumable(dir);
+                    Checkpoint.Resumable r = resumable(c, dir);
                     log.info("{}: {}", c.id(), r == null ? "training" : "resuming at step " + r.state().step());
                     List<LengthResult> acc = TrainCommand.trainOne(c.experiment(), c.model(), be, dir, r, showBar, stop);
                     if (acc == null) {
@@ -96,21 +100,40 @@ final class SweepCommand implements Callable<Integer> {
         return failed.isEmpty() ? 0 : 1;
     }
 
+    /** done; resume (a checkpoint of this config); rerun (results or a checkpoint of an edited config); todo. */
     private static String state(Cell c, Path root) {
         if (Sweep.finished(c, root)) return "done";
         Path dir = c.dir(root);
-        return Files.isDirectory(dir.resolve("checkpoint")) || Files.isDirectory(dir.resolve("checkpoint" + Checkpoint.PREVIOUS))
-                ? "resume" : "todo";
+        for (String name : List.of("checkpoint", "checkpoint" + Checkpoint.PREVIOUS)) {
+            Path cfg = dir.resolve(name).resolve(Checkpoint.CONFIG);
+            if (!Files.isRegularFile(cfg)) continue;
+            try {
+                JsonNode e = ResultsIO.JSON.readTree(cfg.toFile()).get("experiment");
+                if (e != null && ConfigLoader.toJson(ConfigLoader.parse(e.toString(), List.of()))
+                        .equals(ConfigLoader.toJson(c.experiment()))) return "resume";
+            } catch (IOException | RuntimeException ignored) {
+                // unreadable: the run decides (and starts over)
+            }
+            return "rerun";
+        }
+        return Files.exists(dir.resolve("result.json")) ? "rerun" : "todo";
     }
 
-    /** The cell's checkpoint if there is a usable one; a corrupt one (nothing valid left) means starting over. */
-    private static Checkpoint.Resumable resumable(Path dir) {
+    /**
+     * The cell's checkpoint if there is a usable one of this cell's config; a corrupt one (nothing valid left)
+     * or one of an edited config means starting over.
+     */
+    private static Checkpoint.Resumable resumable(Cell cell, Path dir) {
         if (!Files.isDirectory(dir.resolve("checkpoint")) && !Files.isDirectory(dir.resolve("checkpoint" + Checkpoint.PREVIOUS)))
             return null;
         try {
-            return Checkpoint.loadForResume(dir);
+            Checkpoint.Resumable r = Checkpoint.loadForResume(dir);
+            if (ConfigLoader.toJson(r.experiment()).equals(ConfigLoader.toJson(cell.experiment())) && r.model().equals(cell.model()))
+                return r;
+            log.warn("{}: its checkpoint was written by another config (edited since); starting over", cell.id());
+            return null;
         } catch (Checkpoint.CheckpointException e) {
-            log.warn("{}: no usable checkpoint ({}); starting over", dir, e.getMessage());
+            log.warn("{}: no usable checkpoint ({}); starting over", cell.id(), e.getMessage());
             return null;
         }
     }

@@ -60,6 +60,18 @@ public final class ConfigLoader {
         return bind(root, ExperimentConfig.class);
     }
 
+    /**
+     * One section (TaskConfig, TrainConfig, EvalConfig, ModelConfig) as stored in a result or checkpoint; fields
+     * it lacks (written by an older parrot) take their defaults, so it compares equal to today's record.
+     */
+    public static <T> T parseSection(String json, Class<T> type) {
+        if (!Schema.isSection(type) || type == ExperimentConfig.class)
+            throw new IllegalArgumentException(type.getSimpleName() + " is not a config section");
+        JsonNode tree = readTree(json, type.getSimpleName());
+        Schema.complete(tree, type, "");
+        return bind(tree, type);
+    }
+
     /** A lone task config, as stored beside a checkpoint; fields it lacks take their defaults. */
     public static TaskConfig parseTask(String json) {
         JsonNode tree = readTree(json, "task config");

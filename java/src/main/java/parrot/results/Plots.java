@@ -151,7 +151,7 @@ public final class Plots {
                 lo = Math.min(lo, p.path("examples_seen").asDouble());
                 hi = Math.max(hi, p.path("examples_seen").asDouble());
             }
-        if (lo > 0 && hi / lo >= 10) { // a log axis labels only powers of ten: use it when the data spans one
+        if (lo > 0 && hi / lo >= 100) { // a log axis labels only powers of ten: use it when the data spans two
             c.getStyler().setXAxisLogarithmic(true);
             c.getStyler().setXAxisDecimalPattern("0.#E0");
         } else {

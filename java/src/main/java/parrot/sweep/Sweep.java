@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import parrot.config.ConfigException;
 import parrot.config.ConfigLoader;
+import parrot.config.EvalConfig;
+import parrot.config.TaskConfig;
+import parrot.config.TrainConfig;
 import parrot.config.ExperimentConfig;
 import parrot.config.ModelConfig;
 import parrot.results.ResultsIO;
@@ -107,7 +110,8 @@ public record Sweep(String name, List<Cell> cells) {
 
     /**
      * A finished cell: its result.json parses as a parrot.run/1 result of this experiment, model and seed, with
-     * an accuracy table. Anything else (missing, truncated, another run's) means the cell runs again.
+     * an accuracy table, written by the same configs (model, task, train, eval). Anything else (missing,
+     * truncated, another run's, a config edited since) means the cell runs again.
      */
     public static boolean finished(Cell cell, Path root) {
         Path f = cell.dir(root).resolve("result.json");
@@ -118,9 +122,19 @@ public record Sweep(String name, List<Cell> cells) {
                     && cell.experiment().name().equals(r.path("experiment").asText())
                     && cell.model().name().equals(r.path("model").asText())
                     && r.path("seed").canConvertToLong() && r.path("seed").asLong() == cell.seed()
-                    && r.path("accuracy").isArray() && r.path("accuracy").size() > 0;
-        } catch (IOException e) {
+                    && r.path("accuracy").isArray() && r.path("accuracy").size() > 0
+                    && sameConfigs(cell, r);
+        } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Whether a result (or a checkpoint's config) was made by this cell's configs. */
+    static boolean sameConfigs(Cell cell, JsonNode r) {
+        ExperimentConfig e = cell.experiment();
+        return cell.model().equals(ConfigLoader.parseSection(r.path("model_config").toString(), ModelConfig.class))
+                && e.task().equals(ConfigLoader.parseSection(r.path("task").toString(), TaskConfig.class))
+                && e.train().equals(ConfigLoader.parseSection(r.path("train").toString(), TrainConfig.class))
+                && e.eval().equals(ConfigLoader.parseSection(r.path("eval").toString(), EvalConfig.class));
     }
 }

@@ -114,6 +114,9 @@ class SweepTest {
         assertEquals(4, dry.lines().filter(l -> l.strip().startsWith("done")).count(), dry);
         assertEquals(0, Main.run("sweep", f.toString(), "--out", out.toString(), "--no-progress"));
         for (Path r : all) assertEquals(old, Files.getLastModifiedTime(r), r + " was rewritten");
+        // A config edited since: its results are stale, not done.
+        dry = stdout(() -> Main.run("sweep", f.toString(), "--out", out.toString(), "--dry-run", "--set", "eval.samples=4"));
+        assertEquals(0, dry.lines().filter(l -> l.strip().startsWith("done")).count(), dry);
 
         // A truncated result is not finished: that cell alone runs again (resuming its complete checkpoint).
         Path broken = out.resolve("one/b/seed-2/result.json");
