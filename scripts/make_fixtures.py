@@ -11,6 +11,9 @@ It writes, into the folder given:
   ``alibi.json``, ``hard-alibi.json``, ``hard-alibi-custom.json``): a tiny GPT-NeoX (Pythia,
   ``use_parallel_residual=True``) with its parameters, a batch, the logits, the mean loss and the gradient of
   the mean loss for every parameter;
+* ``pytorch-rope.safetensors`` with ``pytorch-rope.json``: the rope model's parameters as PyTorch writes a
+  state dict with ``safetensors.torch.save_file`` (float32, Hugging Face names; the format is written by hand
+  here: Debian has no python3-safetensors), and the float64 logits of those float32 weights on the fixture batch;
 * ``ops.json``: single ops (LayerNorm, GELU, masked softmax cross-entropy, causal attention per scheme, RoPE)
   with their inputs, outputs and backward results;
 * ``mamba.json`` and ``mamba-rms.json``: a tiny Mamba LM (HF MambaForCausalLM names, mamba_ssm's Mamba mixer
@@ -34,6 +37,7 @@ Computed values (outputs, loss, gradients) are written with repr, i.e. at full f
 import json
 import math
 import os
+import struct
 import sys
 
 import torch
@@ -264,6 +268,39 @@ def make_model_fixture(positional, rotary_pct, windows):
         "loss": float(loss),
         "grads": {k: flat(v.grad) for k, v in params.items()},
     }
+
+
+def write_safetensors(path, tensors):
+    """safetensors.torch.save_file by hand: 8-byte little-endian header length, JSON header (padded with spaces to
+    a multiple of 8, as the reference writer does), then each tensor's raw little-endian float32 bytes."""
+    header = {"__metadata__": {"format": "pt"}}
+    blobs, offset = [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().to(torch.float32).contiguous()
+        blob = struct.pack("<%df" % t.numel(), *t.view(-1).tolist())
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for blob in blobs:
+            f.write(blob)
+
+
+def make_safetensors_fixture(out_dir):
+    """The rope model's parameters as a PyTorch safetensors file, and the logits its float32 weights give."""
+    cfg = model_config("rope", 1.0, None)
+    params = init_params(param_shapes(cfg["d_model"], cfg["n_layers"], cfg["intermediate_size"]), SEED)
+    write_safetensors(os.path.join(out_dir, "pytorch-rope.safetensors"), params)
+    as_stored = {k: v.detach().to(torch.float32).to(DT) for k, v in params.items()}
+    inputs, targets = batch(cfg["batch"], cfg["seq_len"], SEED + 1)
+    with torch.no_grad():
+        logits, loss = model_loss(as_stored, cfg, inputs, targets)
+    return {"config": cfg, "weights": "pytorch-rope.safetensors", "inputs": inputs.tolist(),
+            "targets": targets.tolist(), "logits": flat(logits), "loss": float(loss)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -798,6 +835,20 @@ Parameter names and shapes (N = layer 0, 1):
 Init: weights normal(0, 0.3); biases normal(0, 0.1); LayerNorm weights 1 + normal(0, 0.1), LayerNorm biases
 normal(0, 0.1); then rounded to multiples of 1e-4.
 
+## pytorch-rope.safetensors and pytorch-rope.json
+
+The rope model's parameters (the ones in `rope.json`) as PyTorch's `safetensors.torch.save_file` writes a
+state dict: an 8-byte little-endian header length, a JSON header `{"__metadata__": {"format": "pt"},
+"<HF name>": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...}` (tensors sorted by name,
+padded with spaces to a multiple of 8 bytes), then the raw little-endian float32 data. `pytorch-rope.json`:
+
+```
+{"config": {as in rope.json}, "weights": "pytorch-rope.safetensors", "inputs": [...], "targets": [...],
+ "logits": [B*T*V floats], "loss": float}
+```
+where logits and loss are computed in float64 from the float32 weights as stored (so a float64 backend that
+loads the file matches them to rounding).
+
 ## ops.json
 
 ```
@@ -889,6 +940,7 @@ def main(argv):
     out_dir = argv[1]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_default_dtype(DT)
+    write_json(os.path.join(out_dir, "pytorch-rope.json"), make_safetensors_fixture(out_dir))
     ops = make_ops()
     self_check(ops)
     write_json(os.path.join(out_dir, "ops.json"), ops)

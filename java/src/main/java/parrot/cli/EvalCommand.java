@@ -2,12 +2,13 @@ package parrot.cli;
 
 import parrot.backend.Backend;
 import parrot.config.IntRange;
+import parrot.config.TaskConfig;
 import parrot.data.Task;
-import parrot.data.Vocab;
 import parrot.eval.Evaluator;
 import parrot.eval.LengthResult;
 import parrot.results.ResultsIO;
 import parrot.train.Checkpoint;
+import parrot.train.Tasks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,8 +24,14 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "checkpoint folder (model.safetensors + config.json)")
     Path checkpoint;
 
-    @Option(names = "--task", description = "task to evaluate (default: the one it was trained on)")
+    @Option(names = "--task", description = "task to evaluate (default: the one it was trained on); its parameters are the trained task's unless given below")
     String task;
+
+    @Option(names = "--ngram", description = "n of copy-dup-ngram / key length of lookup-*")
+    Integer ngram;
+
+    @Option(names = "--answer-length", description = "answer length k of lookup-*")
+    Integer answerLength;
 
     @Option(names = "--lengths", defaultValue = "1..60", description = "string lengths, inclusive: 1..100, 10..200:10 (default ${DEFAULT-VALUE})")
     String lengths;
@@ -52,7 +59,10 @@ final class EvalCommand implements Callable<Integer> {
         try (Backend be = Devices.open(device)) {
             Checkpoint.Loaded ck = Checkpoint.load(checkpoint, be);
             String taskName = task != null ? task : ck.task().type();
-            Task t = Task.create(taskName, new Vocab(ck.task().alphabet()));
+            TaskConfig tc = ck.task();
+            tc = new TaskConfig(taskName, tc.alphabet(), tc.lengths(), ngram != null ? ngram : tc.ngram(),
+                    answerLength != null ? answerLength : tc.answerLength(), tc.digits());
+            Task t = Tasks.of(tc);
             if (t.vocab().size() != ck.model().vocab())
                 throw new IllegalArgumentException("--task: " + taskName + " needs a vocabulary of " + t.vocab().size()
                         + " tokens, the checkpoint has " + ck.model().vocab());
@@ -65,6 +75,7 @@ final class EvalCommand implements Callable<Integer> {
                 doc.put("schema", "parrot.eval/1");
                 doc.put("checkpoint", checkpoint.toString());
                 doc.put("task", taskName);
+                doc.put("task_config", tc);
                 doc.put("seed", seed);
                 doc.put("backend", be.name());
                 doc.put("git_commit", BuildInfo.gitCommit());

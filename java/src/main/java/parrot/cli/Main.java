@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "parrot", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and evaluate transformers, Mamba and LSTM models on copying tasks "
                 + "(Jelassi et al., Repeat After Me, ICML 2024).",
-        subcommands = {TrainCommand.class, EvalCommand.class, BenchCommand.class, SelfTestCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, SweepCommand.class, MergeCommand.class, PlotCommand.class,
+                BenchCommand.class, SelfTestCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -10,13 +10,16 @@ import parrot.config.ConfigLoader;
 import parrot.config.ExperimentConfig;
 import parrot.config.ModelConfig;
 import parrot.data.Task;
-import parrot.data.Vocab;
+import parrot.train.Tasks;
 import parrot.eval.Evaluator;
 import parrot.eval.LengthResult;
 import parrot.model.StateCapacity;
 import parrot.results.ResultsIO;
 import parrot.results.RunResult;
+import parrot.config.TaskConfig;
+import parrot.results.TaskAccuracy;
 import parrot.train.Checkpoint;
+import parrot.train.StopSignal;
 import parrot.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,8 +38,12 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(TrainCommand.class);
 
-    @Option(names = "--config", required = true, description = "experiment JSON (e.g. experiments/quickstart.json)")
+    @Option(names = "--config", description = "experiment JSON (e.g. experiments/quickstart.json)")
     Path config;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue a stopped run from its checkpoint: a run folder "
+            + "(runs/<experiment>/<model>) or its checkpoint folder; the config is the one stored in the checkpoint")
+    Path resume;
 
     @Option(names = "--set", description = "override a config field, e.g. --set train.steps=200 --set models.nope.n_layers=1")
     List<String> overrides = new ArrayList<>();
@@ -56,14 +63,20 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if ((config == null) == (resume == null))
+            throw new IllegalArgumentException("give --config FILE to start a run or --resume DIR to continue one (not both)");
+        if (resume != null) return resume();
         ExperimentConfig exp = ConfigLoader.load(config, overrides);
         Path dir = out != null ? out : Path.of("runs", exp.name());
-        Task task = Task.create(exp.task().type(), new Vocab(exp.task().alphabet()));
         Map<String, List<LengthResult>> table = new LinkedHashMap<>();
-        try (Backend be = Devices.open(device != null ? device : exp.train().device())) {
+        boolean showBar = progress && System.console() != null;
+        try (Backend be = Devices.open(device != null ? device : exp.train().device());
+             StopSignal stop = StopSignal.install()) {
             for (ModelConfig mc : exp.models()) {
                 if (!only.isEmpty() && !only.contains(mc.name())) continue;
-                table.put(mc.name(), trainOne(exp, mc, be, task, dir.resolve(mc.name())));
+                List<LengthResult> acc = trainOne(exp, mc, be, dir.resolve(mc.name()), null, showBar, stop);
+                if (acc == null) return stopped(stop, dir.resolve(mc.name()));
+                table.put(mc.name(), acc);
             }
         }
         if (table.isEmpty()) throw new IllegalArgumentException("--model: no model named " + only + " in " + config);
@@ -73,22 +86,68 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<LengthResult> trainOne(ExperimentConfig exp, ModelConfig mc, Backend be, Task task, Path dir) {
-        long wallStart = System.nanoTime();
+    private int resume() {
+        if (!overrides.isEmpty() || !only.isEmpty() || out != null)
+            throw new IllegalArgumentException("--resume continues the stored config in its own folder: --set, --model and --out do not apply");
+        Checkpoint.Resumable r = Checkpoint.loadForResume(resume);
+        ExperimentConfig exp = r.experiment();
+        Path runDir = r.dir().getParent();
+        boolean showBar = progress && System.console() != null;
+        List<LengthResult> acc;
+        try (Backend be = Devices.open(device != null ? device : exp.train().device());
+             StopSignal stop = StopSignal.install()) {
+            acc = trainOne(exp, r.model(), be, runDir, r, showBar, stop);
+            if (acc == null) return stopped(stop, runDir);
+        }
+        System.out.println();
+        Tables.printAccuracy(System.out, Map.of(r.model().name(), acc), exp.task().lengths().hi());
+        System.out.println("results: " + runDir.toAbsolutePath());
+        return 0;
+    }
+
+    private static int stopped(StopSignal stop, Path runDir) {
+        System.out.println("stopped by SIG" + stop.signal() + "; checkpoint saved. Continue with: parrot train --resume " + runDir);
+        return stop.exitCode();
+    }
+
+    /**
+     * Trains (or continues) one model, evaluates it and writes runDir/result.json, with checkpoints in
+     * runDir/checkpoint. Returns the accuracy by length, or null when a stop request ended training early (its
+     * checkpoint is written; no result).
+     */
+    static List<LengthResult> trainOne(ExperimentConfig exp, ModelConfig mc, Backend be, Path dir,
+                                       Checkpoint.Resumable resumeFrom, boolean showBar, StopSignal stop) {
+        Task task = Tasks.of(exp.task());
+        double prior = resumeFrom == null ? 0 : resumeFrom.state().trainSeconds();
+        long wallStart = System.nanoTime() - (long) (prior * 1e9); // wall time counts earlier sessions' training
         String started = Instant.now().toString();
         Trainer.Outcome outcome;
-        boolean showBar = progress && System.console() != null;
+        int[] probeLengths = exp.eval().lengths().values();
         try (ProgressBar bar = showBar ? new ProgressBarBuilder().setTaskName(mc.name()).setInitialMax(exp.train().steps())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build() : null) {
             outcome = new Trainer(exp, mc, be, task, bar == null ? null : (step, total, loss, lr, tps) -> {
                 bar.stepTo(step);
                 bar.setExtraMessage(String.format(" loss %.4f  lr %.1e  %,.0f tok/s", loss, lr, tps));
+            }).checkpointTo(dir.resolve("checkpoint")).resumeFrom(resumeFrom).stopWhen(stop).probe((model, step) -> {
+                List<LengthResult> a = new Evaluator(model, task, exp.eval().batchSize(), exp.seed())
+                        .evaluate(probeLengths, exp.eval().samples(), null);
+                log.info("{} step {}: string accuracy {} at lengths {}", mc.name(), step, String.format("%.3f",
+                        a.stream().mapToDouble(LengthResult::stringAccuracy).average().orElse(0)), exp.eval().lengths());
+                return a;
             }).run();
         }
+        if (outcome.stopped()) return null;
         log.info("{}: trained in {} s, {} tokens/s, final loss {}", mc.name(), String.format("%.1f", outcome.trainSeconds()),
                 String.format("%.0f", outcome.tokensPerSecond()), String.format("%.4f", outcome.finalLoss()));
-        Checkpoint.save(dir.resolve("checkpoint"), outcome.model(), mc, exp.task(), Map.of("seed", exp.seed()));
 
+        List<TaskAccuracy> taskAcc = new ArrayList<>();
+        for (TaskConfig et : exp.eval().tasks()) {
+            List<LengthResult> a = new Evaluator(outcome.model(), Tasks.of(et), exp.eval().batchSize(), exp.seed())
+                    .evaluate(exp.eval().lengths().values(), exp.eval().samples(), null);
+            log.info("{} on {} (ngram {}): string accuracy {}", mc.name(), et.type(), et.ngram(),
+                    a.stream().map(x -> String.format("%.2f", x.stringAccuracy())).toList());
+            taskAcc.add(new TaskAccuracy(et, a));
+        }
         Evaluator ev = new Evaluator(outcome.model(), task, exp.eval().batchSize(), exp.seed());
         int[] lengths = exp.eval().lengths().values();
         List<LengthResult> acc;
@@ -103,6 +162,7 @@ final class TrainCommand implements Callable<Integer> {
                 mc.name(), s.bits(), s.copyBoundLength(exp.task().alphabet()), exp.task().alphabet()));
         RunResult r = new RunResult(RunResult.SCHEMA, exp.name(), mc.name(), exp.seed(), BuildInfo.gitCommit(), be.name(),
                 started, outcome.model().parameters().count(), mc, exp.task(), exp.train(), exp.eval(),
+                outcome.examplesSeen(), outcome.evalCurve(), taskAcc,
                 (System.nanoTime() - wallStart) / 1e9, outcome.trainSeconds(), outcome.tokensPerSecond(),
                 outcome.finalLoss(), outcome.lossCurve(), acc, capacity.map(StateCapacity::bits).orElse(null),
                 capacity.map(s -> s.copyBoundLength(exp.task().alphabet())).orElse(null));

@@ -55,8 +55,48 @@ public final class ConfigLoader {
         if (!(tree instanceof ObjectNode root))
             throw new ConfigException(source + ": expected a JSON object, got " + Schema.describe(tree));
         if (overrides != null) for (String o : overrides) Overrides.apply(root, ExperimentConfig.class, o);
+        inheritEvalTasks(root);
         Schema.complete(root, ExperimentConfig.class, "");
         return bind(root, ExperimentConfig.class);
+    }
+
+    /**
+     * One section (TaskConfig, TrainConfig, EvalConfig, ModelConfig) as stored in a result or checkpoint; fields
+     * it lacks (written by an older parrot) take their defaults, so it compares equal to today's record.
+     */
+    public static <T> T parseSection(String json, Class<T> type) {
+        if (!Schema.isSection(type) || type == ExperimentConfig.class)
+            throw new IllegalArgumentException(type.getSimpleName() + " is not a config section");
+        JsonNode tree = readTree(json, type.getSimpleName());
+        Schema.complete(tree, type, "");
+        return bind(tree, type);
+    }
+
+    /** A lone task config, as stored beside a checkpoint; fields it lacks take their defaults. */
+    public static TaskConfig parseTask(String json) {
+        JsonNode tree = readTree(json, "task config");
+        Schema.complete(tree, TaskConfig.class, "");
+        return bind(tree, TaskConfig.class);
+    }
+
+    /**
+     * eval.tasks entries name only what differs from the experiment's task ({"type": "copy-dup-ngram",
+     * "ngram": 5}): every field they leave out is copied from the (defaults-completed) task before binding.
+     */
+    private static void inheritEvalTasks(ObjectNode root) {
+        JsonNode eval = root.get("eval"), tasks = eval == null ? null : eval.get("tasks");
+        if (!(tasks instanceof com.fasterxml.jackson.databind.node.ArrayNode list) || list.isEmpty()) return;
+        JsonNode task = root.get("task");
+        if (task == null || task.isNull()) task = root.putObject("task");
+        if (!(task instanceof ObjectNode main)) return; // the main completion reports it
+        Schema.complete(main, TaskConfig.class, "task");
+        for (JsonNode item : list) {
+            if (!(item instanceof ObjectNode entry)) continue;
+            main.fields().forEachRemaining(f -> {
+                JsonNode v = entry.get(f.getKey());
+                if (v == null || v.isNull()) entry.set(f.getKey(), f.getValue().deepCopy());
+            });
+        }
     }
 
     private static JsonNode readTree(String json, String source) {

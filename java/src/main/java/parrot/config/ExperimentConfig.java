@@ -26,6 +26,20 @@ public record ExperimentConfig(String name, long seed, TaskConfig task, TrainCon
                         + "' (also models[" + before + "])");
         }
         models = List.copyOf(models);
+        if (task.lengths().lo() < task.minLength())
+            throw new ConfigException("task.lengths", task.minLengthReason() + ", got " + task.lengths());
+        if (eval.lengths().lo() < task.minLength())
+            throw new ConfigException("eval.lengths", task.minLengthReason() + ", got " + eval.lengths());
+        for (int i = 0; i < eval.tasks().size(); i++) {
+            TaskConfig et = eval.tasks().get(i);
+            if (et.vocabSize() != task.vocabSize())
+                throw new ConfigException("eval.tasks[" + i + "].type", et.type() + " over alphabet " + et.alphabet()
+                        + " has " + et.vocabSize() + " tokens, the trained task " + task.type() + " over alphabet "
+                        + task.alphabet() + " has " + task.vocabSize());
+            if (eval.lengths().lo() < et.minLength())
+                throw new ConfigException("eval.tasks[" + i + "]." + (et.type().startsWith("lookup") ? "answer_length" : "ngram"),
+                        et.minLengthReason() + ", but eval.lengths starts at " + eval.lengths().lo());
+        }
         // A row holds context+1 tokens (inputs plus the final target); a longer example could never be trained on.
         int needed = task.maxTokens() - 1;
         if (train.context() < needed)

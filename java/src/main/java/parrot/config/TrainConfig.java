@@ -5,11 +5,12 @@ import java.util.regex.Pattern;
 
 /**
  * Optimisation and bookkeeping. AdamW with warm-up then a decay to min_lr_ratio·lr; clip is the global gradient
- * norm (0 = off); checkpoint_every 0 saves only at the end.
+ * norm (0 = off); checkpoint_every 0 saves only at the end (and on SIGTERM/SIGINT); eval_every N &gt; 0 evaluates
+ * at the eval lengths every N steps during training (accuracy against training examples seen), 0 = off.
  */
 public record TrainConfig(int steps, int batchSize, int context, double lr, int warmupSteps, String schedule,
                           double minLrRatio, double weightDecay, double beta1, double beta2, double eps, double clip,
-                          int logEvery, int checkpointEvery, String device) {
+                          int logEvery, int checkpointEvery, String device, int evalEvery) {
     public static final List<String> SCHEDULES = List.of("linear", "cosine", "constant");
     private static final Pattern DEVICE = Pattern.compile("auto|cpu|cuda(:\\d+)?");
 
@@ -31,9 +32,18 @@ public record TrainConfig(int steps, int batchSize, int context, double lr, int 
         Check.required("device", device);
         if (!DEVICE.matcher(device).matches())
             throw new ConfigException("device", "unknown value '" + device + "'; allowed: auto, cpu, cuda, cuda:N");
+        Check.atLeast("eval_every", evalEvery, 0);
+    }
+
+    /** The fields of the first configs; eval_every off. */
+    public TrainConfig(int steps, int batchSize, int context, double lr, int warmupSteps, String schedule,
+                       double minLrRatio, double weightDecay, double beta1, double beta2, double eps, double clip,
+                       int logEvery, int checkpointEvery, String device) {
+        this(steps, batchSize, context, lr, warmupSteps, schedule, minLrRatio, weightDecay, beta1, beta2, eps, clip,
+                logEvery, checkpointEvery, device, 0);
     }
 
     public static TrainConfig defaults() {
-        return new TrainConfig(1000, 32, 64, 1e-3, 100, "linear", 0.0, 0.1, 0.9, 0.999, 1e-8, 1.0, 50, 0, "auto");
+        return new TrainConfig(1000, 32, 64, 1e-3, 100, "linear", 0.0, 0.1, 0.9, 0.999, 1e-8, 1.0, 50, 0, "auto", 0);
     }
 }

@@ -5,9 +5,16 @@ import java.util.Arrays;
 /**
  * Training rows, row-major [batchSize × context]. targets[i] is the token to predict at input position i, or
  * {@link #MASKED} where the loss ignores it. Arrays are owned, not copied (they go straight to the device).
+ * {@code examples} counts the whole examples in the rows, i.e. those whose answers are scored (the cut one at
+ * the end of a row is not); it is what "training examples seen" adds up.
  */
-public record Batch(int batchSize, int context, int[] inputs, int[] targets) {
+public record Batch(int batchSize, int context, int[] inputs, int[] targets, int examples) {
     public static final int MASKED = -1;
+
+    /** A batch whose example count is not known (hand-made in tests). */
+    public Batch(int batchSize, int context, int[] inputs, int[] targets) {
+        this(batchSize, context, inputs, targets, 0);
+    }
 
     public Batch {
         int n = batchSize * context;
@@ -25,7 +32,7 @@ public record Batch(int batchSize, int context, int[] inputs, int[] targets) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Batch b && b.batchSize == batchSize && b.context == context
+        return o instanceof Batch b && b.batchSize == batchSize && b.context == context && b.examples == examples
                 && Arrays.equals(b.inputs, inputs) && Arrays.equals(b.targets, targets);
     }
 

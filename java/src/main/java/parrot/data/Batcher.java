@@ -19,6 +19,8 @@ public final class Batcher {
             throw new IllegalArgumentException("lengths must satisfy 0 <= min <= max, got " + minLength + ".." + maxLength);
         if (batchSize < 1 || context < 1)
             throw new IllegalArgumentException("batch size and context must be >= 1, got " + batchSize + " and " + context);
+        if (minLength < task.minLength())
+            throw new IllegalArgumentException(task + " needs lengths >= " + task.minLength() + ", got " + minLength + ".." + maxLength);
         int longest = task.maxTokens(maxLength);
         // A row is context+1 tokens (inputs plus the last target); an example that never fits is never trained on.
         if (longest > context + 1)
@@ -50,30 +52,35 @@ public final class Batcher {
         int[] targets = new int[batchSize * context];
         int[] stream = new int[context + 1];
         boolean[] scored = new boolean[context + 1];
+        int examples = 0;
         for (int r = 0; r < batchSize; r++) {
-            fillRow(rng, stream, scored);
+            examples += fillRow(rng, stream, scored);
             int base = r * context;
             System.arraycopy(stream, 0, inputs, base, context);
             for (int i = 0; i < context; i++) targets[base + i] = scored[i + 1] ? stream[i + 1] : Batch.MASKED;
         }
-        return new Batch(batchSize, context, inputs, targets);
+        return new Batch(batchSize, context, inputs, targets, examples);
     }
 
     /**
      * Fills the stream with whole examples and then a truncated one. Only answers of whole examples are scored:
      * a cut answer would teach the model to stop mid-copy. The truncated tail stays as real tokens (not PAD) so
-     * rows look like the middle of a stream, as in the reference code.
+     * rows look like the middle of a stream, as in the reference code. Returns the number of whole examples.
      */
-    private void fillRow(Rng rng, int[] stream, boolean[] scored) {
+    private int fillRow(Rng rng, int[] stream, boolean[] scored) {
         Arrays.fill(scored, false);
-        int pos = 0;
+        int pos = 0, whole = 0;
         while (pos < stream.length) {
             Example ex = task.sample(rng, rng.nextInt(minLength, maxLength));
             int[] t = ex.tokens();
             int take = Math.min(t.length, stream.length - pos);
             System.arraycopy(t, 0, stream, pos, take);
-            if (take == t.length) Arrays.fill(scored, pos + ex.answerStart(), pos + t.length, true);
+            if (take == t.length) {
+                Arrays.fill(scored, pos + ex.answerStart(), pos + t.length, true);
+                whole++;
+            }
             pos += take;
         }
+        return whole;
     }
 }

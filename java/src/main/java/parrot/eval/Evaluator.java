@@ -21,13 +21,29 @@ public final class Evaluator {
     /** Stream id that keeps evaluation samples apart from training batches of the same seed. */
     private static final long EVAL_STREAM = 0x65_76_61_6cL;
 
+    /** Writes the answers (answer length + EOS tokens) of examples that share prompt and answer lengths. */
+    public interface Generator {
+        int[][] generate(List<Example> batch);
+    }
+
     private final LanguageModel model;
+    private final Generator generator;
     private final Task task;
     private final int batchSize;
     private final long seed;
 
     public Evaluator(LanguageModel model, Task task, int batchSize, long seed) {
         this.model = model;
+        this.generator = this::generate;
+        this.task = task;
+        this.batchSize = batchSize;
+        this.seed = seed;
+    }
+
+    /** Scores another writer of answers the same way (tests use an oracle; any model could plug in here). */
+    public Evaluator(Generator generator, Task task, int batchSize, long seed) {
+        this.model = null;
+        this.generator = generator;
         this.task = task;
         this.batchSize = batchSize;
         this.seed = seed;
@@ -59,7 +75,7 @@ public final class Evaluator {
         for (List<Example> group : groups.values()) {
             for (int from = 0; from < group.size(); from += batchSize) {
                 List<Example> batch = group.subList(from, Math.min(group.size(), from + batchSize));
-                int[][] written = generate(batch);
+                int[][] written = generator.generate(batch);
                 for (int b = 0; b < batch.size(); b++) {
                     int[] answer = batch.get(b).answer();
                     boolean all = true;

@@ -237,12 +237,16 @@ class ConfigLoaderTest {
     @Test
     void taskTokenCountsAgreeWithTheDataPackage() {
         for (String type : TaskConfig.TYPES) {
-            Task task = Task.create(type, new Vocab(26));
-            TaskConfig tc = new TaskConfig(type, 26, new IntRange(1, 20));
-            for (int len : new int[]{1, 7, 20, 300}) assertEquals(task.maxTokens(len), tc.maxTokens(len), type);
+            for (int[] p : new int[][]{{3, 3, 10}, {1, 5, 4}, {8, 2, 12}}) {
+                TaskConfig tc = new TaskConfig(type, 26, new IntRange(20, 20), p[0], p[1], p[2]);
+                Task task = parrot.train.Tasks.of(tc);
+                for (int len : new int[]{16, 20, 300}) assertEquals(task.maxTokens(len), tc.maxTokens(len), type);
+                assertEquals(task.vocab().size(), tc.vocabSize(), type);
+                assertEquals(Math.max(1, task.minLength()), tc.minLength(), type);
+            }
         }
-        assertEquals(List.of("copy"), TaskConfig.TYPES);
-        assertTrue(Task.NAMES.containsAll(TaskConfig.TYPES));
+        assertEquals(List.of("copy", "copy-dup-ngram", "lookup-prefix", "lookup-suffix", "phonebook"), TaskConfig.TYPES);
+        assertEquals(Task.NAMES, TaskConfig.TYPES);
         assertEquals(new CopyTask(new Vocab(2)).maxTokens(40), 83);
     }
 }

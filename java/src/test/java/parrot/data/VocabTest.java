@@ -48,4 +48,30 @@ class VocabTest {
         assertThrows(IllegalArgumentException.class, () -> new Vocab(27));
         assertEquals(6, new Vocab(2).size());
     }
+
+    @Test
+    void extrasComeAfterPadAndKeepCopyIds() {
+        Vocab v = new Vocab(26, Vocab.PHONEBOOK_EXTRAS);
+        assertEquals(26, v.bos());
+        assertEquals(27, v.sep());
+        assertEquals(28, v.eos());
+        assertEquals(29, v.pad());
+        assertEquals(0, v.id('a'));
+        assertEquals(43, v.size());
+        assertEquals(30, v.id('0'));
+        assertEquals(39, v.id('9'));
+        assertEquals(40, v.id(' '));
+        assertEquals(41, v.id(':'));
+        assertEquals(42, v.id('\n'));
+        String s = "$ab cd: 0123456789\n|ab cd: 0123456789.";
+        assertEquals(s, v.decode(v.encode(s)));
+        assertEquals(v, new Vocab(26).withExtras(Vocab.PHONEBOOK_EXTRAS));
+        assertNotEquals(v, new Vocab(26));
+        assertSame(v, v.withExtras("0:"));
+        assertThrows(IllegalArgumentException.class, () -> new Vocab(26).encode("1"));
+        assertThrows(IllegalArgumentException.class, () -> new Vocab(4, "a"));
+        assertThrows(IllegalArgumentException.class, () -> new Vocab(4, "$"));
+        assertThrows(IllegalArgumentException.class, () -> new Vocab(4, "00"));
+        assertThrows(IllegalArgumentException.class, () -> v.decode(new int[]{43}));
+    }
 }
