@@ -388,6 +388,13 @@ inline void __syncthreads() { emu::yield(emu::Wait::BLOCK_BARRIER); }
 inline void __syncwarp(unsigned = 0xffffffffu) { emu::yield(emu::Wait::WARP_BARRIER); }
 template <typename T>
 T __shfl_xor_sync(unsigned, T v, int offset) { return emu::shfl_xor(v, offset); }
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+struct alignas(8) uint2 {
+    unsigned x, y;
+};
+inline float __expf(float x) { return std::exp(x); }
 inline float atomicAdd(float* p, float v) {
     const float old = *p;
     *p = old + v;

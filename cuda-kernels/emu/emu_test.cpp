@@ -8,6 +8,7 @@
 #include "../layernorm.cu"
 #include "../rope.cu"
 #include "../attention.cu"
+#include "../flash_attention.cu"
 #include "../crossentropy.cu"
 #include "../optimizer.cu"
 
@@ -455,6 +456,8 @@ static void testAttention() {
     }
 }
 
+#include "flash_attention_test.h"
+
 // ---- cross-entropy, argmax, adamw ------------------------------------------------------------------------------
 
 static void testCrossEntropy() {
@@ -547,7 +550,8 @@ int main() {
     const std::pair<const char*, void (*)()> tests[] = {
         {"elementwise", testElementwise}, {"embedding", testEmbedding}, {"linear", testLinear},
         {"layernorm", testLayerNorm}, {"rope", testRope}, {"attention", testAttention},
-        {"crossentropy", testCrossEntropy}, {"argmax", testArgmax}, {"adamw", testAdamW}};
+        {"flash_attention", testFlashAttention}, {"crossentropy", testCrossEntropy}, {"argmax", testArgmax},
+        {"adamw", testAdamW}};
     for (const auto& t : tests)
         if (selected(t.first)) t.second();
     std::printf("kernels-emu-test: %d passed, %d failed\n", checks - failures, failures);
