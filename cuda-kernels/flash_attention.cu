@@ -622,6 +622,7 @@ __device__ __forceinline__ void fa_forward_tc(float* __restrict__ out, float* __
                 l[e >> 1] += p;
             }
         }
+        __syncwarp();                                      // reconverge (per-quad rescale) before mma.sync.aligned
 #pragma unroll
         for (int kk = 0; kk < BC / KS; ++kk) {
             uint32_t pa[4];
@@ -752,6 +753,7 @@ __device__ __forceinline__ void fa_backward_tc(float* __restrict__ dqkv, const f
                     dss[col * SD + kr] = Op::cvt(ds);
                 }
             }
+            __syncwarp();                                  // reconverge (per-lane masking) before mma.sync.aligned
 #pragma unroll
             for (int kk = 0; kk < BRS / KS; ++kk) {
                 uint32_t pa[4], sa[4];
