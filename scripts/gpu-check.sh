@@ -5,10 +5,17 @@
 # (nvidia-smi, CUDA libraries, java), then runs
 #   bin/parrot selftest --device cuda --json OUTDIR/parity.json   (every op of the CUDA backend vs the CPU)
 #   bin/parrot bench gpu --json OUTDIR/bench.json
-# and writes OUTDIR/env.json with the machine facts and both exit codes (also selftest.log, bench.log,
-# nvidia-smi.txt). Exit: 2 when there is no usable GPU (fast, one line), 1 when the bundle is missing, else the
+#   python3 scripts/bench_attention.py --jar <bundle>/lib/parrot.jar --json OUTDIR/bench_attention.json
+#       (the fused attention kernels: correctness vs a float64 PyTorch reference, then timings against PyTorch
+#        SDPA/FlexAttention; only where python3 has a CUDA build of PyTorch)
+#   compute-sanitizer --tool memcheck|racecheck python3 scripts/bench_attention.py --tiny
+#       (only where compute-sanitizer exists: on PATH or in /usr/local/cuda/bin; and PyTorch as above)
+# and writes OUTDIR/env.json with the machine facts and the exit codes (also selftest.log, bench.log,
+# bench_attention.log, sanitizer-*.log, nvidia-smi.txt). The attention runs come after the parity run and never
+# change the exit status: 2 when there is no usable GPU (fast, one line), 1 when the bundle is missing, else the
 # selftest's exit code, or 1 if only the bench failed.
-# Time limits (seconds): GPU_CHECK_SELFTEST_TIMEOUT (default 300), GPU_CHECK_BENCH_TIMEOUT (default 240).
+# Time limits (seconds): GPU_CHECK_SELFTEST_TIMEOUT (default 300), GPU_CHECK_BENCH_TIMEOUT (default 240),
+# GPU_CHECK_ATTENTION_TIMEOUT (default 600), GPU_CHECK_SANITIZER_TIMEOUT (default 600 per tool).
 set -u
 
 if [ $# -ne 1 ]; then
@@ -79,6 +86,9 @@ echo "== java on PATH: ${java_on_path:-none}; the bundle runs its own: $bundled_
 
 selftest_rc=""
 bench_rc=""
+attention_rc=""
+memcheck_rc=""
+racecheck_rc=""
 write_env() {
     {
         printf '{\n'
@@ -94,7 +104,10 @@ write_env() {
         printf '  "bundled_java": %s,\n' "$(json_str "$bundled_java")"
         printf '  "cpu_cores": %s,\n' "$(nproc 2>/dev/null || echo null)"
         printf '  "selftest_exit": %s,\n' "$(json_rc "$selftest_rc")"
-        printf '  "bench_exit": %s\n' "$(json_rc "$bench_rc")"
+        printf '  "bench_exit": %s,\n' "$(json_rc "$bench_rc")"
+        printf '  "bench_attention_exit": %s,\n' "$(json_rc "$attention_rc")"
+        printf '  "sanitizer_memcheck_exit": %s,\n' "$(json_rc "$memcheck_rc")"
+        printf '  "sanitizer_racecheck_exit": %s\n' "$(json_rc "$racecheck_rc")"
         printf '}\n'
     } > "$out/env.json"
 }
@@ -115,7 +128,41 @@ run_limited "${GPU_CHECK_BENCH_TIMEOUT:-240}" "$parrot" bench gpu --json "$out/b
 bench_rc=${PIPESTATUS[0]}
 write_env
 
-echo "== gpu-check: selftest exit $selftest_rc, bench exit $bench_rc; results in $out"
+# ---- fused attention: benchmark and compute-sanitizer (after the parity run; failures are reported, not fatal) --
+bench_attention="$root/scripts/bench_attention.py"
+if command -v python3 >/dev/null 2>&1 && [ -f "$bench_attention" ] &&
+    python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+    echo "== attention bench: python3 scripts/bench_attention.py --jar lib/parrot.jar --json $out/bench_attention.json"
+    run_limited "${GPU_CHECK_ATTENTION_TIMEOUT:-600}" python3 "$bench_attention" --jar "$home/lib/parrot.jar" \
+        --json "$out/bench_attention.json" 2>&1 | tee "$out/bench_attention.log"
+    attention_rc=${PIPESTATUS[0]}
+    write_env
+    sanitizer=$(command -v compute-sanitizer 2>/dev/null || true)
+    [ -z "$sanitizer" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && sanitizer=/usr/local/cuda/bin/compute-sanitizer
+    if [ -n "$sanitizer" ]; then
+        filter=()   # instrument parrot's kernels only, where this compute-sanitizer can filter by kernel name
+        if "$sanitizer" --help 2>/dev/null | grep -q -- '--kernel-name'; then
+            filter=(--kernel-name kns=parrot_flash_attention)
+        fi
+        for tool in memcheck racecheck; do
+            echo "== compute-sanitizer --tool $tool: bench_attention.py --tiny (log: $out/sanitizer-$tool.log)"
+            run_limited "${GPU_CHECK_SANITIZER_TIMEOUT:-600}" "$sanitizer" --tool "$tool" ${filter[@]+"${filter[@]}"} \
+                --error-exitcode 3 python3 "$bench_attention" --tiny --jar "$home/lib/parrot.jar" \
+                --json "$out/sanitizer-$tool.json" > "$out/sanitizer-$tool.log" 2>&1
+            rc=$?
+            tail -n 5 "$out/sanitizer-$tool.log"
+            if [ "$tool" = memcheck ]; then memcheck_rc=$rc; else racecheck_rc=$rc; fi
+        done
+        write_env
+    else
+        echo "== compute-sanitizer: not found, skipped"
+    fi
+else
+    echo "== attention bench: skipped (needs python3 with a CUDA build of PyTorch)"
+fi
+
+echo "== gpu-check: selftest exit $selftest_rc, bench exit $bench_rc, attention bench exit ${attention_rc:-skipped}," \
+    "sanitizer memcheck ${memcheck_rc:-skipped} racecheck ${racecheck_rc:-skipped}; results in $out"
 if [ "$selftest_rc" -ne 0 ]; then exit "$selftest_rc"; fi
 if [ "$bench_rc" -ne 0 ]; then exit 1; fi
 exit 0

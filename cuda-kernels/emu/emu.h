@@ -1,7 +1,8 @@
 // A tiny CUDA execution emulator for checking parrot's kernels on a machine without a GPU.
 //
 // The .cu files are compiled as host C++ with this header forced in first (g++ -include emu.h). Each CUDA
-// thread of a block runs as a cooperative fiber (ucontext); __syncthreads, __syncwarp and the warp shuffles are
+// thread of a block runs as a cooperative fiber (on x86-64 a ten-instruction register/stack switch, elsewhere
+// ucontext, whose swapcontext costs a system call per switch); __syncthreads, __syncwarp and the warp shuffles are
 // barriers at which the scheduler switches fibers, so the kernels run with real block/warp semantics: shared
 // memory is shared by the block (`__shared__` becomes `static`, blocks run one after another), shuffles exchange
 // values between lanes. A deadlock (threads of a block or warp waiting at different barriers) aborts with a
@@ -12,11 +13,20 @@
 //                      so one warp races ahead as far as the barriers allow while the others have not moved:
 //                      this exposes a missing __syncthreads around reused shared memory.
 // Timing, memory coalescing and races inside one stretch of code between two barriers are not modelled.
+//
+// Warp-collective tensor-core ops (mma.sync m16n8k16 bf16 and m16n8k8 tf32, used by flash_attention.cu through
+// PARROT_EMU) are emulated from the PTX ISA's fragment layouts: every lane posts its A, B, C registers, a warp
+// barrier, then each lane rebuilds the 16×16 (16×8) A, the B and C tiles from all lanes' registers and computes its
+// own D elements (products and sums in double, rounded once to float). A kernel whose fragment bookkeeping
+// disagrees with the hardware layout gives wrong numbers here too. atomicAdd is a plain read-add-write: fibers
+// switch only at barriers, so it is atomic in the emulator.
 #pragma once
+#define PARROT_EMU 1
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <ucontext.h>
@@ -52,17 +62,56 @@ namespace emu {
 
 enum class Wait { RUN, BLOCK_BARRIER, WARP_BARRIER, DONE };
 
+// Fiber switch. x86-64: save the callee-saved registers on the current stack, swap stack pointers, restore.
+#if defined(__x86_64__) && !defined(EMU_UCONTEXT)
+#define EMU_FAST_SWITCH 1
+extern "C" void emu_switch(void** save_sp, void* load_sp);
+asm(R"(
+    .text
+    .globl emu_switch
+    .type emu_switch, @function
+emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size emu_switch, .-emu_switch
+)");
+#endif
+
 struct Fiber {
     ucontext_t ctx;
+    void* sp = nullptr;            // saved stack pointer (fast switch)
     std::vector<char> stack;
     dim3 tid;
     Wait wait = Wait::RUN;
     unsigned long long shfl = 0;   // value posted for a shuffle
+    uint32_t xch[12] = {};         // registers posted for a warp-collective matrix op
+    long long mmaCount = 0;        // warp-collective matrix ops this fiber has joined (same in every lane)
+};
+
+// One warp's operands of its current matrix op, decoded once by the first lane that gets there.
+struct WarpMma {
+    long long gen = -1;
+    double A[16][16], B[16][8], C[16][8];
 };
 
 struct Block {
     std::vector<Fiber> fibers;
     ucontext_t sched;
+    void* schedSp = nullptr;
+    std::vector<WarpMma> mma;
     int current = -1;
     std::function<void()> body;
 };
@@ -93,13 +142,32 @@ inline bool coin() {                                  // xorshift64
 inline void fiber_entry() {
     g_block->body();
     g_block->fibers[g_block->current].wait = Wait::DONE;
+#ifdef EMU_FAST_SWITCH
+    emu_switch(&g_block->fibers[g_block->current].sp, g_block->schedSp);
+#else
     swapcontext(&g_block->fibers[g_block->current].ctx, &g_block->sched);
+#endif
 }
 
 inline void yield(Wait w) {
     Fiber& f = g_block->fibers[g_block->current];
     f.wait = w;
+#ifdef EMU_FAST_SWITCH
+    emu_switch(&f.sp, g_block->schedSp);
+#else
     swapcontext(&f.ctx, &g_block->sched);
+#endif
+}
+
+// A fresh fiber's stack for the fast switch: six zero registers, then the entry as the return address, entered
+// with the stack aligned as right after a call.
+inline void* fresh_stack(std::vector<char>& stack) {
+    uintptr_t top = ((uintptr_t)stack.data() + stack.size()) & ~(uintptr_t)15;
+    void** sp = (void**)top;
+    *--sp = nullptr;                                       // the entry's (unused) return address slot
+    *--sp = (void*)+[]() { fiber_entry(); std::abort(); };
+    for (int i = 0; i < 6; ++i) *--sp = nullptr;
+    return sp;
 }
 
 inline int lane_of(int i) { return i % 32; }
@@ -118,14 +186,20 @@ inline void run_block(const std::function<void()>& body, dim3 grid, dim3 block, 
     for (int i = 0; i < n; ++i) {
         Fiber& f = b.fibers[i];
         if (f.stack.empty()) f.stack.resize(256 * 1024);
+#ifdef EMU_FAST_SWITCH
+        f.sp = fresh_stack(f.stack);
+#else
         getcontext(&f.ctx);
         f.ctx.uc_stack.ss_sp = f.stack.data();
         f.ctx.uc_stack.ss_size = f.stack.size();
         f.ctx.uc_link = nullptr;
         makecontext(&f.ctx, fiber_entry, 0);
+#endif
         f.tid = dim3(i % block.x, (i / block.x) % block.y, i / (block.x * block.y));
         f.wait = Wait::RUN;
+        f.mmaCount = 0;
     }
+    b.mma.assign((n + 31) / 32, WarpMma());
     const int warps = (n + 31) / 32;
     std::vector<int> priority(warps);
     for (int w = 0; w < warps; ++w) priority[w] = w;
@@ -151,7 +225,11 @@ inline void run_block(const std::function<void()>& body, dim3 grid, dim3 block, 
                 if (f.wait != Wait::RUN || (skip && coin()) || (only >= 0 && i / 32 != only)) continue;
                 b.current = i;
                 g_threadIdx = f.tid;
+#ifdef EMU_FAST_SWITCH
+                emu_switch(&b.schedSp, f.sp);
+#else
                 swapcontext(&b.sched, &f.ctx);
+#endif
                 ran = true;
             }
         }
@@ -215,9 +293,116 @@ T shfl_xor(T v, int offset) {
     return r;
 }
 
+// ---- warp-collective matrix multiply-accumulate (mma.sync), fragment layouts of the PTX ISA -------------------
+
+inline float bf16_bits_to_float(uint32_t h) {
+    const uint32_t u = (h & 0xffffu) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+// The tf32 operand: the hardware reads the sign, exponent and top 10 mantissa bits of the 32-bit register.
+inline float tf32_bits_to_float(uint32_t u) {
+    u &= 0xffffe000u;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+inline uint32_t float_bits(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+
+// D = A·B + C for one m16n8kK tile held by the warp. kind 0: m16n8k16 .bf16 (A: 4 regs of 2 bf16, B: 2 regs of
+// 2 bf16); kind 1: m16n8k8 .tf32 (A: 4 regs, B: 2 regs, one tf32 each). groupID g = lane >> 2, t = lane % 4:
+//   bf16  A reg r: row g + 8·(r&1), cols 2t + 8·(r>>1) (low half) and +1 (high half);
+//         B reg r: rows (k) 2t + 8·r (low) and +1 (high), col n = g;
+//   tf32  A reg r: row g + 8·(r&1), col t + 4·(r>>1);  B reg r: row (k) t + 4·r, col n = g;
+//   C/D   elem e: row g + 8·(e>>1), col 2t + (e&1).
+inline void mma_tile(int kind, float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2], const float (&c)[4]) {
+    Block& blk = *g_block;
+    const int me = blk.current, base = (me / 32) * 32;
+    Fiber& f = blk.fibers[me];
+    for (int r = 0; r < 4; ++r) f.xch[r] = a[r];
+    for (int r = 0; r < 2; ++r) f.xch[4 + r] = b[r];
+    for (int e = 0; e < 4; ++e) f.xch[6 + e] = float_bits(c[e]);
+    yield(Wait::WARP_BARRIER);                              // every lane has posted
+    const int K = kind == 0 ? 16 : 8;
+    WarpMma& wm = blk.mma[me / 32];
+    const long long gen = f.mmaCount++;
+    if (wm.gen != gen) {                                    // the first lane of the warp here decodes
+        wm.gen = gen;
+        std::memset(wm.A, 0, sizeof wm.A);
+        std::memset(wm.B, 0, sizeof wm.B);
+        double (&A)[16][16] = wm.A;
+        double (&Bm)[16][8] = wm.B;
+        double (&C)[16][8] = wm.C;
+        for (int L = 0; L < 32; ++L) {
+            const uint32_t* x = blk.fibers[base + L].xch;
+            const int gL = L >> 2, tL = L & 3;
+            for (int r = 0; r < 4; ++r) {
+                const int row = gL + 8 * (r & 1);
+                if (kind == 0) {
+                    const int col = 2 * tL + 8 * (r >> 1);
+                    A[row][col] = bf16_bits_to_float(x[r]);
+                    A[row][col + 1] = bf16_bits_to_float(x[r] >> 16);
+                } else {
+                    A[row][tL + 4 * (r >> 1)] = tf32_bits_to_float(x[r]);
+                }
+            }
+            for (int r = 0; r < 2; ++r) {
+                if (kind == 0) {
+                    const int k = 2 * tL + 8 * r;
+                    Bm[k][gL] = bf16_bits_to_float(x[4 + r]);
+                    Bm[k + 1][gL] = bf16_bits_to_float(x[4 + r] >> 16);
+                } else {
+                    Bm[tL + 4 * r][gL] = tf32_bits_to_float(x[4 + r]);
+                }
+            }
+            for (int e = 0; e < 4; ++e) {
+                float v;
+                std::memcpy(&v, &x[6 + e], 4);
+                C[gL + 8 * (e >> 1)][2 * tL + (e & 1)] = v;
+            }
+        }
+    }
+    const double (&A)[16][16] = wm.A;
+    const double (&Bm)[16][8] = wm.B;
+    const double (&C)[16][8] = wm.C;
+    const int g = (me - base) >> 2, t = (me - base) & 3;
+    for (int e = 0; e < 4; ++e) {
+        const int row = g + 8 * (e >> 1), col = 2 * t + (e & 1);
+        double acc = C[row][col];
+        for (int k = 0; k < K; ++k) acc += A[row][k] * Bm[k][col];
+        d[e] = (float)acc;
+    }
+    yield(Wait::WARP_BARRIER);                              // every lane has read before the next post
+}
+
 }  // namespace emu
 
 inline void __syncthreads() { emu::yield(emu::Wait::BLOCK_BARRIER); }
 inline void __syncwarp(unsigned = 0xffffffffu) { emu::yield(emu::Wait::WARP_BARRIER); }
 template <typename T>
 T __shfl_xor_sync(unsigned, T v, int offset) { return emu::shfl_xor(v, offset); }
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+struct alignas(8) uint2 {
+    unsigned x, y;
+};
+inline float __expf(float x) { return std::exp(x); }
+inline float atomicAdd(float* p, float v) {
+    const float old = *p;
+    *p = old + v;
+    return old;
+}
+inline unsigned __float_as_uint(float f) { return emu::float_bits(f); }
+inline float __uint_as_float(unsigned u) {
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}

@@ -8,6 +8,7 @@
 #include "../layernorm.cu"
 #include "../rope.cu"
 #include "../attention.cu"
+#include "../flash_attention.cu"
 #include "../crossentropy.cu"
 #include "../optimizer.cu"
 
@@ -455,6 +456,8 @@ static void testAttention() {
     }
 }
 
+#include "flash_attention_test.h"
+
 // ---- cross-entropy, argmax, adamw ------------------------------------------------------------------------------
 
 static void testCrossEntropy() {
@@ -535,16 +538,22 @@ static void testAdamW() {
     }
 }
 
+// EMU_ONLY=name[,name…] runs only those tests (names as below, e.g. EMU_ONLY=flash_attention).
+static bool selected(const char* name) {
+    const char* only = std::getenv("EMU_ONLY");
+    if (only == nullptr || *only == 0) return true;
+    const std::string list = std::string(",") + only + ",";
+    return list.find(std::string(",") + name + ",") != std::string::npos;
+}
+
 int main() {
-    testElementwise();
-    testEmbedding();
-    testLinear();
-    testLayerNorm();
-    testRope();
-    testAttention();
-    testCrossEntropy();
-    testArgmax();
-    testAdamW();
+    const std::pair<const char*, void (*)()> tests[] = {
+        {"elementwise", testElementwise}, {"embedding", testEmbedding}, {"linear", testLinear},
+        {"layernorm", testLayerNorm}, {"rope", testRope}, {"attention", testAttention},
+        {"flash_attention", testFlashAttention}, {"crossentropy", testCrossEntropy}, {"argmax", testArgmax},
+        {"adamw", testAdamW}};
+    for (const auto& t : tests)
+        if (selected(t.first)) t.second();
     std::printf("kernels-emu-test: %d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

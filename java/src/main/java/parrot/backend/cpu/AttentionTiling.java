@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A Java model of the fused causal attention kernel (FlashAttention-2 tiling), line for line what the CUDA kernel
- * does, so its tiling, skipping, masking and online softmax are checked on the CPU against {@link Attention}
- * before any CUDA exists. Same argument layout as {@link Attention}: qkv [B·T, H·3·hd] (per head q|k|v), out
+ * does, so its tiling, skipping, masking and online softmax are checked on the CPU against {@link Attention}.
+ * The kernel is cuda-kernels/flash_attention.cu (its launcher takes Br and Bc from {@link #defaultBr} and
+ * {@link #defaultBc}; the CUDA emulator checks it visits exactly the tiles this model visits). Same argument layout as {@link Attention}: qkv [B·T, H·3·hd] (per head q|k|v), out
  * [B·T, H·hd], lse [B, H, T], caches [B, H, maxLen, hd]; backward accumulates into dqkv.
  *
  * <h2>Tiles</h2>

@@ -44,7 +44,10 @@ public final class CudaBackend implements Backend {
     private final Set<CudaTensor> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
 
-    /** Device 0, GEMM from PARROT_GEMM / -Dparrot.gemm (default auto). */
+    /**
+     * Device 0, GEMM from PARROT_GEMM / -Dparrot.gemm (default auto), attention kernels from PARROT_ATTENTION /
+     * -Dparrot.attention (default fp32).
+     */
     public CudaBackend() {
         this(0, GemmMode.fromEnvironment());
     }
@@ -54,6 +57,10 @@ public final class CudaBackend implements Backend {
     }
 
     public CudaBackend(int ordinal, GemmMode gemmMode) {
+        this(ordinal, gemmMode, AttentionPrecision.fromEnvironment());
+    }
+
+    public CudaBackend(int ordinal, GemmMode gemmMode, AttentionPrecision attentionPrecision) {
         ctx = new CudaContext(ordinal);
         try {
             arch = PtxResources.archFor(ctx.ccMajor, ctx.ccMinor);
@@ -67,7 +74,8 @@ public final class CudaBackend implements Backend {
             linear = new LinearKernels(ctx, modules.get(LinearKernels.FAMILY));
             layerNorm = new LayerNormKernels(ctx, modules.get(LayerNormKernels.FAMILY));
             rope = new RopeKernels(ctx, modules.get(RopeKernels.FAMILY));
-            attention = new AttentionKernels(ctx, modules.get(AttentionKernels.FAMILY));
+            attention = new AttentionKernels(ctx, modules.get(AttentionKernels.FAMILY),
+                    modules.get(AttentionKernels.FLASH_FAMILY), attentionPrecision);
             crossEntropy = new CrossEntropyKernels(ctx, modules.get(CrossEntropyKernels.FAMILY), elementwise);
             optimizer = new OptimizerKernels(ctx, modules.get(OptimizerKernels.FAMILY));
             String[] why = new String[1];
@@ -80,8 +88,9 @@ public final class CudaBackend implements Backend {
         }
         long[] mem = ctx.memInfo();
         LOG.info("CUDA backend {}: compute capability {}.{}, {} SMs, driver API {}, PTX {}, {} MiB free of {} MiB, "
-                        + "GEMM {}", name(), ctx.ccMajor, ctx.ccMinor, ctx.multiprocessors,
-                CudaContext.versionString(ctx.driverVersion), arch, mem[0] >> 20, mem[1] >> 20, gemmDescription);
+                        + "GEMM {}, attention {}", name(), ctx.ccMajor, ctx.ccMinor, ctx.multiprocessors,
+                CudaContext.versionString(ctx.driverVersion), arch, mem[0] >> 20, mem[1] >> 20, gemmDescription,
+                attentionPrecision.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     private Gemm chooseGemm(GemmMode mode, String[] description) {
@@ -109,6 +118,11 @@ public final class CudaBackend implements Backend {
     /** "cublas 12.x.y", "builtin (forced)" or "builtin (cuBLAS unavailable: …)". */
     public String gemmDescription() {
         return gemmDescription;
+    }
+
+    /** Which attention kernels this backend runs (PARROT_ATTENTION). */
+    public AttentionPrecision attentionPrecision() {
+        return attention.precision();
     }
 
     /** "sm_80" or "sm_90": which PTX this device runs. */

@@ -26,6 +26,8 @@ public final class KernelFamilies {
         SIGNATURES.putAll(RopeKernels.SIGNATURES);
         ALL.put(AttentionKernels.FAMILY, AttentionKernels.KERNELS);
         SIGNATURES.putAll(AttentionKernels.SIGNATURES);
+        ALL.put(AttentionKernels.FLASH_FAMILY, AttentionKernels.FLASH_KERNELS);
+        SIGNATURES.putAll(AttentionKernels.FLASH_SIGNATURES);
         ALL.put(CrossEntropyKernels.FAMILY, CrossEntropyKernels.KERNELS);
         SIGNATURES.putAll(CrossEntropyKernels.SIGNATURES);
         ALL.put(OptimizerKernels.FAMILY, OptimizerKernels.KERNELS);

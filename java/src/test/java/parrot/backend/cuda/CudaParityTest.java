@@ -57,6 +57,9 @@ class CudaParityTest {
     static void tearDown() {
         if (gpu != null) gpu.close();
         if (gpuBuiltin != null) gpuBuiltin.close();
+        BY_PRECISION.values().forEach(CudaBackend::close);
+        BY_PRECISION.clear();
+        if (cpu64 != null) cpu64.close();
         if (cpu != null) cpu.close();
     }
 
@@ -295,22 +298,58 @@ class CudaParityTest {
 
     // ---- attention -------------------------------------------------------------------------------------------
 
-    /** B, T, H, hd */
+    /** B, T, H, hd: odd lengths around the tiles (Br = 64, Bc = 64 or 32), head dims 32/64/128, small and odd ones. */
     private static final int[][] ATT_SHAPES = {{1, 1, 1, 8}, {2, 17, 3, 16}, {1, 70, 4, 64}, {2, 33, 2, 40},
-            {1, 9, 2, 130}, {2, 220, 16, 64}};
+            {1, 9, 2, 130}, {2, 220, 16, 64}, {1, 7, 2, 64}, {2, 65, 4, 32}, {1, 130, 4, 128}, {2, 63, 3, 128},
+            {1, 129, 2, 37}};
 
-    private static AttentionSpec[] specs(int h, int hd) {
-        int[] hard = new int[h];
+    /** NoPE, ALiBi, Hard-ALiBi (windows 1, 2, …; the rest NoPE), mixed, and windows longer than the sequence. */
+    private static AttentionSpec[] specs(int h, int hd, int t) {
+        int[] hard = new int[h], wide = new int[h];
         double[] alibi = new double[h];
         for (int i = 0; i < h; i++) {
             hard[i] = i < (h + 1) / 2 ? i + 1 : 0;              // Hard-ALiBi: windows 1, 2, …; the rest NoPE
             alibi[i] = Math.pow(2, -8.0 * (i + 1) / h);
+            wide[i] = i % 2 == 0 ? t + 1 + i : (i % 4 == 1 ? 0 : t);
         }
         int[] mixedW = hard.clone();
         double[] mixedS = alibi.clone();
         for (int i = 0; i < h; i += 2) mixedS[i] = 0;
         return new AttentionSpec[] {AttentionSpec.plain(h, hd), new AttentionSpec(h, hd, new int[h], alibi),
-                new AttentionSpec(h, hd, hard, new double[h]), new AttentionSpec(h, hd, mixedW, mixedS)};
+                new AttentionSpec(h, hd, hard, new double[h]), new AttentionSpec(h, hd, mixedW, mixedS),
+                new AttentionSpec(h, hd, wide, new double[h])};
+    }
+
+    /** One backend per attention precision (the default one is `gpu`), made on first use. */
+    private static final java.util.Map<AttentionPrecision, CudaBackend> BY_PRECISION =
+            new java.util.EnumMap<>(AttentionPrecision.class);
+    private static Backend cpu64;
+
+    private static CudaBackend gpu(AttentionPrecision p) {
+        if (gpu.attentionPrecision() == p) return gpu;
+        return BY_PRECISION.computeIfAbsent(p, q -> new CudaBackend(0, GemmMode.AUTO, q));
+    }
+
+    private static Backend cpu64() {
+        if (cpu64 == null) cpu64 = new parrot.backend.cpu.f64.CpuBackend();
+        return cpu64;
+    }
+
+    /**
+     * Relative to the largest reference magnitude: FP32 and SIMPLE against the float32 CPU backend; BF16 and TF32
+     * against the float64 CPU backend on the same (unrounded) inputs, with room for rounding the operands to
+     * bf16 (8 bits) or tf32 (11 bits). The emulator (make kernels-emu-test) prints the errors it sees this way.
+     */
+    private static double[] attentionTolerances(AttentionPrecision p) {    // out and lse, dqkv
+        return switch (p) {
+            case FP32, SIMPLE -> new double[] {1e-5, 1e-4};
+            case TF32 -> new double[] {4e-3, 8e-3};
+            case BF16 -> new double[] {3e-2, 6e-2};
+        };
+    }
+
+    private static Backend referenceFor(AttentionPrecision p) {
+        return p == AttentionPrecision.BF16 || p == AttentionPrecision.TF32 ? cpu64() : cpu;
     }
 
     @Test
@@ -337,59 +376,113 @@ class CudaParityTest {
         }
     }
 
+    /** Forward (out, lse) and backward (dq, dk, dv: all of dqkv, accumulating) of every precision and scheme. */
     @Test
     void attentionForwardAndBackward() {
-        for (int[] s : ATT_SHAPES) {
-            int b = s[0], t = s[1], h = s[2], hd = s[3];
-            for (AttentionSpec spec : specs(h, hd)) {
-                String tag = Arrays.toString(s) + " windows=" + Arrays.toString(spec.windows()) + " slopes="
-                        + Arrays.toString(spec.slopes());
-                Pair qkv = random(b * t, 3 * h * hd), out = poisoned(b * t, h * hd), lse = poisoned(b, h, t);
-                cpu.attentionForward(out.c, lse.c, qkv.c, spec, b, t);
-                gpu.attentionForward(out.g, lse.g, qkv.g, spec, b, t);
-                assertClose("attention out " + tag, out, 1e-5);
-                assertClose("attention lse " + tag, lse, 1e-5);
-                Pair dout = random(b * t, h * hd), dqkv = random(b * t, 3 * h * hd);
-                cpu.attentionBackward(dqkv.c, dout.c, qkv.c, out.c, lse.c, spec, b, t);
-                gpu.attentionBackward(dqkv.g, dout.g, qkv.g, out.g, lse.g, spec, b, t);
-                assertClose("attention dqkv " + tag, dqkv, 1e-4);
-                release(gpu, qkv, out, lse, dout, dqkv);
+        for (AttentionPrecision p : AttentionPrecision.values()) {
+            CudaBackend g = gpu(p);
+            Backend ref = referenceFor(p);
+            double[] tol = attentionTolerances(p);
+            for (int[] s : ATT_SHAPES) {
+                int b = s[0], t = s[1], h = s[2], hd = s[3];
+                for (AttentionSpec spec : specs(h, hd, t)) {
+                    String tag = p + " " + Arrays.toString(s) + " windows=" + Arrays.toString(spec.windows())
+                            + " slopes=" + Arrays.toString(spec.slopes());
+                    float[] x = randn(b * t * 3 * h * hd, 1.0), dy = randn(b * t * h * hd, 1.0);
+                    float[] g0 = randn(b * t * 3 * h * hd, 1.0);
+                    Tensor[] r = attentionOn(ref, x, dy, g0, spec, b, t);
+                    Tensor[] o = attentionOn(g, x, dy, g0, spec, b, t);
+                    assertClose("attention out " + tag, ref.toFloats(r[0]), g.toFloats(o[0]), tol[0]);
+                    assertClose("attention lse " + tag, ref.toFloats(r[1]), g.toFloats(o[1]), tol[0]);
+                    assertClose("attention dqkv (dq, dk, dv) " + tag, ref.toFloats(r[2]), g.toFloats(o[2]), tol[1]);
+                    float[] out1 = g.toFloats(o[0]);
+                    g.attentionForward(o[0], o[1], o[3], spec, b, t);
+                    assertArrayEquals(out1, g.toFloats(o[0]), "attention forward not bitwise reproducible " + tag);
+                    for (Tensor z : r) ref.release(z);
+                    for (Tensor z : o) g.release(z);
+                }
             }
         }
     }
 
+    /** out, lse, dqkv (from g0, accumulated), qkv: the forward then the backward of one attention on a backend. */
+    private static Tensor[] attentionOn(Backend be, float[] x, float[] dy, float[] g0, AttentionSpec spec, int b,
+                                        int t) {
+        int h = spec.heads(), hd = spec.headDim();
+        Tensor qkv = be.zeros(b * t, 3 * h * hd), out = be.zeros(b * t, h * hd), lse = be.zeros(b, h, t);
+        Tensor dout = be.zeros(b * t, h * hd), dqkv = be.zeros(b * t, 3 * h * hd);
+        be.upload(qkv, x);
+        be.upload(dout, dy);
+        be.upload(dqkv, g0);
+        float[] nan = new float[b * t * h * hd];
+        Arrays.fill(nan, Float.NaN);
+        be.upload(out, nan);                                   // poisoned: every element must be written
+        be.upload(lse, Arrays.copyOf(nan, b * h * t));
+        be.attentionForward(out, lse, qkv, spec, b, t);
+        be.attentionBackward(dqkv, dout, qkv, out, lse, spec, b, t);
+        be.release(dout);
+        return new Tensor[] {out, lse, dqkv, qkv};
+    }
+
+    /** Windowed heads over many tiles (O(T·w) path): T = 1000, windows 1, 64, 65 and 0, every precision. */
+    @Test
+    void attentionLongWindowedSequence() {
+        int b = 1, t = 1000, h = 4, hd = 64;
+        AttentionSpec spec = new AttentionSpec(h, hd, new int[] {1, 64, 65, 0}, new double[] {0, 0, 0.25, 0.0625});
+        float[] x = randn(b * t * 3 * h * hd, 1.0), dy = randn(b * t * h * hd, 1.0), g0 = randn(b * t * 3 * h * hd, 1.0);
+        for (AttentionPrecision p : AttentionPrecision.values()) {
+            CudaBackend g = gpu(p);
+            Backend ref = referenceFor(p);
+            double[] tol = attentionTolerances(p);
+            Tensor[] r = attentionOn(ref, x, dy, g0, spec, b, t);
+            Tensor[] o = attentionOn(g, x, dy, g0, spec, b, t);
+            assertClose("long windowed out " + p, ref.toFloats(r[0]), g.toFloats(o[0]), tol[0]);
+            assertClose("long windowed lse " + p, ref.toFloats(r[1]), g.toFloats(o[1]), tol[0]);
+            assertClose("long windowed dqkv " + p, ref.toFloats(r[2]), g.toFloats(o[2]), tol[1]);
+            for (Tensor z : r) ref.release(z);
+            for (Tensor z : o) g.release(z);
+        }
+    }
+
+    /** Split-KV decoding (FP32 in every flash precision; SIMPLE's own kernel) against the CPU and the full forward. */
     @Test
     void attentionDecodeMatchesCpuAndTheFullForward() {
-        for (int[] s : ATT_SHAPES) {
-            int b = s[0], t = s[1], h = s[2], hd = s[3];
-            int maxLen = t + 3;
-            for (AttentionSpec spec : specs(h, hd)) {
-                String tag = Arrays.toString(s) + " windows=" + Arrays.toString(spec.windows());
-                float[] all = randn(b * t * 3 * h * hd, 1.0);
-                Pair full = same(gpu, all, b * t, 3 * h * hd), fullOut = poisoned(b * t, h * hd);
-                Pair lse = poisoned(b, h, t);
-                gpu.attentionForward(fullOut.g, lse.g, full.g, spec, b, t);
-                float[] fwd = gpu.toFloats(fullOut.g);
-                Pair kc = same(gpu, new float[b * h * maxLen * hd], b, h, maxLen, hd);
-                Pair vc = same(gpu, new float[b * h * maxLen * hd], b, h, maxLen, hd);
-                int w3 = 3 * h * hd, w = h * hd;
-                for (int pos = 0; pos < t; pos++) {
-                    float[] step = new float[b * w3];
-                    for (int bi = 0; bi < b; bi++)
-                        System.arraycopy(all, (bi * t + pos) * w3, step, bi * w3, w3);
-                    Pair qkv = same(gpu, step, b, w3), out = poisoned(b, w);
-                    cpu.attentionDecode(out.c, qkv.c, kc.c, vc.c, spec, b, pos);
-                    gpu.attentionDecode(out.g, qkv.g, kc.g, vc.g, spec, b, pos);
-                    assertClose("decode pos=" + pos + " " + tag, out, 1e-5);
-                    float[] got = gpu.toFloats(out.g);
-                    float[] want = new float[b * w];
-                    for (int bi = 0; bi < b; bi++) System.arraycopy(fwd, (bi * t + pos) * w, want, bi * w, w);
-                    assertClose("decode vs forward pos=" + pos + " " + tag, want, got, 1e-5);
-                    release(gpu, qkv, out);
+        for (AttentionPrecision p : new AttentionPrecision[] {AttentionPrecision.FP32, AttentionPrecision.BF16,
+                AttentionPrecision.SIMPLE}) {
+            CudaBackend g = gpu(p);
+            int[][] shapes = {{1, 1, 1, 8}, {2, 17, 3, 16}, {2, 33, 2, 40}, {1, 9, 2, 130}, {1, 140, 4, 64},
+                    {2, 130, 4, 128}, {1, 300, 2, 32}};
+            for (int[] s : shapes) {
+                int b = s[0], t = s[1], h = s[2], hd = s[3];
+                int maxLen = t + 3;
+                for (AttentionSpec spec : specs(h, hd, t)) {
+                    String tag = p + " " + Arrays.toString(s) + " windows=" + Arrays.toString(spec.windows());
+                    float[] all = randn(b * t * 3 * h * hd, 1.0);
+                    Pair full = same(g, all, b * t, 3 * h * hd), fullOut = poisoned(g, b * t, h * hd);
+                    Pair lse = poisoned(g, b, h, t);
+                    cpu.attentionForward(fullOut.c, lse.c, full.c, spec, b, t);
+                    float[] fwd = cpu.toFloats(fullOut.c);
+                    Pair kc = same(g, new float[b * h * maxLen * hd], b, h, maxLen, hd);
+                    Pair vc = same(g, new float[b * h * maxLen * hd], b, h, maxLen, hd);
+                    int w3 = 3 * h * hd, w = h * hd;
+                    for (int pos = 0; pos < t; pos++) {
+                        float[] step = new float[b * w3];
+                        for (int bi = 0; bi < b; bi++)
+                            System.arraycopy(all, (bi * t + pos) * w3, step, bi * w3, w3);
+                        Pair qkv = same(g, step, b, w3), out = poisoned(g, b, w);
+                        cpu.attentionDecode(out.c, qkv.c, kc.c, vc.c, spec, b, pos);
+                        g.attentionDecode(out.g, qkv.g, kc.g, vc.g, spec, b, pos);
+                        assertClose("decode pos=" + pos + " " + tag, out, 1e-5);
+                        float[] got = g.toFloats(out.g);
+                        float[] want = new float[b * w];
+                        for (int bi = 0; bi < b; bi++) System.arraycopy(fwd, (bi * t + pos) * w, want, bi * w, w);
+                        assertClose("decode vs forward pos=" + pos + " " + tag, want, got, 1e-5);
+                        release(g, qkv, out);
+                    }
+                    assertClose("k cache " + tag, kc, 0);
+                    assertClose("v cache " + tag, vc, 0);
+                    release(g, full, fullOut, lse, kc, vc);
                 }
-                assertClose("k cache " + tag, kc, 0);
-                assertClose("v cache " + tag, vc, 0);
-                release(gpu, full, fullOut, lse, kc, vc);
             }
         }
     }

@@ -58,6 +58,45 @@ class KernelSourcesTest {
         assertTrue(missing.isEmpty(), "launcher/kernel names out of step: " + missing);
     }
 
+    /**
+     * A block larger than a kernel's __launch_bounds__ fails to launch on the device, so the flash launcher's block
+     * sizes must equal the bounds written in flash_attention.cu; and the decode split must be the model's.
+     */
+    @Test
+    void flashLaunchBoundsEqualTheLauncherBlocks() throws IOException {
+        assumeTrue(Files.isDirectory(SOURCES), "cuda-kernels/ not found from " + Path.of("").toAbsolutePath());
+        String src = Files.readString(SOURCES.resolve(AttentionKernels.FLASH_FAMILY + ".cu"));
+        java.util.Map<String, Integer> bounds = new java.util.HashMap<>();
+        Matcher m = Pattern.compile("__launch_bounds__\\((\\d+)(?:\\s*,\\s*\\d+)?\\)\\s+(\\w+)\\s*\\(").matcher(src);
+        while (m.find()) bounds.put(m.group(2), Integer.parseInt(m.group(1)));
+        java.util.Map<String, Integer> blocks = new java.util.HashMap<>();
+        for (AttentionPrecision p : new AttentionPrecision[] {AttentionPrecision.FP32, AttentionPrecision.BF16,
+                AttentionPrecision.TF32}) {
+            for (int hd : AttentionKernels.F32_HDP) {
+                AttentionKernels.FlashPlan plan = AttentionKernels.flashPlan(p, hd);
+                blocks.put(plan.forward(), plan.forwardThreads());
+                blocks.put(plan.backward(), plan.backwardThreads());
+            }
+        }
+        blocks.put(AttentionKernels.FLASH_PRE, 32 * AttentionKernels.WARPS);
+        blocks.put(AttentionKernels.DECODE_APPEND, ElementwiseKernels.THREADS);
+        blocks.put(AttentionKernels.DECODE_SPLIT, AttentionKernels.DECODE_THREADS);
+        blocks.put(AttentionKernels.DECODE_COMBINE, AttentionKernels.DECODE_THREADS);
+        assertEquals(new TreeSet<>(AttentionKernels.FLASH_KERNELS), new TreeSet<>(blocks.keySet()),
+                "every flash kernel is reached by a launch plan");
+        List<String> wrong = new ArrayList<>();
+        for (String k : AttentionKernels.FLASH_KERNELS)
+            if (!blocks.get(k).equals(bounds.get(k)))
+                wrong.add(k + ": launcher block " + blocks.get(k) + ", __launch_bounds__ " + bounds.get(k));
+        assertTrue(wrong.isEmpty(), "block sizes out of step: " + wrong);
+        Matcher split = Pattern.compile("#define FA_DECODE_SPLIT (\\d+)").matcher(src);
+        assertTrue(split.find(), "FA_DECODE_SPLIT not found");
+        assertEquals(parrot.backend.cpu.AttentionTiling.DEFAULT_SPLIT, Integer.parseInt(split.group(1)));
+        Matcher threads = Pattern.compile("#define FA_DECODE_THREADS (\\d+)").matcher(src);
+        assertTrue(threads.find(), "FA_DECODE_THREADS not found");
+        assertEquals(AttentionKernels.DECODE_THREADS, Integer.parseInt(threads.group(1)));
+    }
+
     @Test
     void everyLauncherKernelIsAnEntryOfTheBuiltPtx() {
         boolean any = false;

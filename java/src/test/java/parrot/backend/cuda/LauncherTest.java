@@ -16,6 +16,7 @@ import parrot.backend.AdamWParams;
 import parrot.backend.AttentionSpec;
 import parrot.backend.RopeSpec;
 import parrot.backend.Tensor;
+import parrot.backend.cpu.AttentionTiling;
 
 /**
  * Drives every launcher without a GPU through a recording {@link Device}: each launch must pass arguments that
@@ -67,7 +68,8 @@ class LauncherTest {
         LinearKernels lin = new LinearKernels(dev, null);
         LayerNormKernels ln = new LayerNormKernels(dev, null);
         RopeKernels rope = new RopeKernels(dev, null);
-        AttentionKernels att = new AttentionKernels(dev, null);
+        List<AttentionKernels> atts = new ArrayList<>();
+        for (AttentionPrecision p : AttentionPrecision.values()) atts.add(new AttentionKernels(dev, null, null, p));
         CrossEntropyKernels ce = new CrossEntropyKernels(dev, null, ew);
         OptimizerKernels opt = new OptimizerKernels(dev, null);
 
@@ -103,7 +105,9 @@ class LauncherTest {
         }
         assertThrows(IllegalArgumentException.class, () -> builtin.gemm(false, false, 5_000_000, 1, 1, 1f,
                 new CUdeviceptr(), 1, new CUdeviceptr(), 1, 0f, new CUdeviceptr(), 1));
-        for (int[] s : new int[][] {{1, 1, 1, 8}, {8, 220, 16, 64}, {2, 2003, 16, 256}}) {  // B, T, H, hd
+        int[][] attShapes = {{1, 1, 1, 8}, {8, 220, 16, 64}, {2, 2003, 16, 256}, {4, 130, 8, 32}, {1, 65, 2, 128},
+                {1, 1_000_000, 1, 64}};  // B, T, H, hd
+        for (int[] s : attShapes) {
             int bsz = s[0], t = s[1], h = s[2], hd = s[3];
             RopeSpec rs = RopeSpec.of(h, hd, 0.25, 10000);
             CudaTensor qkv = f32(bsz * t, 3 * h * hd), out = f32(bsz * t, h * hd), lse = f32(bsz, h, t);
@@ -112,10 +116,12 @@ class LauncherTest {
             int[] windows = new int[h];
             windows[0] = 1;
             AttentionSpec spec = new AttentionSpec(h, hd, windows, new double[h]);
-            att.forward(out, lse, qkv, spec, bsz, t);
-            att.backward(f32(bsz * t, 3 * h * hd), out, qkv, out, lse, spec, bsz, t);
-            att.decode(f32(bsz, h * hd), f32(bsz, 3 * h * hd), f32(bsz, h, t, hd), f32(bsz, h, t, hd), spec, bsz, t,
-                    t - 1);
+            for (AttentionKernels att : atts) {
+                att.forward(out, lse, qkv, spec, bsz, t);
+                att.backward(f32(bsz * t, 3 * h * hd), out, qkv, out, lse, spec, bsz, t);
+                att.decode(f32(bsz, h * hd), f32(bsz, 3 * h * hd), f32(bsz, h, t, hd), f32(bsz, h, t, hd), spec, bsz,
+                        t, t - 1);
+            }
         }
 
         Set<String> reached = new TreeSet<>();
@@ -123,6 +129,69 @@ class LauncherTest {
         Set<String> all = new TreeSet<>();
         KernelFamilies.names().forEach(f -> all.addAll(KernelFamilies.kernels(f)));
         assertEquals(all, reached, "kernels no launcher call reached");
+    }
+
+    /** The flash launches follow AttentionTiling: grids over (B·H, query or key tiles), J chunks for decoding. */
+    @Test
+    void flashLaunchShapesFollowTheTiling() {
+        for (AttentionPrecision p : new AttentionPrecision[] {AttentionPrecision.FP32, AttentionPrecision.BF16,
+                AttentionPrecision.TF32}) {
+            for (int hd : new int[] {5, 32, 40, 64, 100, 128, 130, 256}) {
+                RecordingDevice dev = new RecordingDevice();
+                AttentionKernels att = new AttentionKernels(dev, null, null, p);
+                int b = 3, h = 4, t = 1000;
+                int[] windows = {1, 0, 300, 5000};
+                AttentionSpec spec = new AttentionSpec(h, hd, windows, new double[h]);
+                CudaTensor qkv = f32(b * t, 3 * h * hd), out = f32(b * t, h * hd), lse = f32(b, h, t);
+                AttentionKernels.FlashPlan plan = AttentionKernels.flashPlan(p, hd);
+                int hdp = hd <= 32 ? 32 : hd <= 64 ? 64 : hd <= 128 ? 128 : 256;
+                assertEquals(hdp, plan.hdp());
+                assertEquals(AttentionTiling.forHeadDim(hd).br(), plan.br(), "Br of the model, hd " + hd);
+                assertEquals(AttentionTiling.forHeadDim(hd).bc(), plan.bc(), "Bc of the model, hd " + hd);
+                boolean tc = p != AttentionPrecision.FP32 && hd <= 128;
+                String dt = tc ? p.dtype() : "f32";
+
+                att.forward(out, lse, qkv, spec, b, t);
+                Launch fwd = dev.last();
+                assertEquals("parrot_flash_attention_forward_hd" + hdp + "_" + dt, fwd.kernel());
+                assertEquals(new Dim3(b * h, (t + plan.br() - 1) / plan.br(), 1), fwd.grid());
+
+                att.backward(f32(b * t, 3 * h * hd), out, qkv, out, lse, spec, b, t);
+                Launch pre = dev.launches.get(dev.launches.size() - 2), bwd = dev.last();
+                assertEquals(AttentionKernels.FLASH_PRE, pre.kernel());
+                assertEquals("parrot_flash_attention_backward_hd" + hdp + "_" + dt, bwd.kernel());
+                assertEquals(new Dim3(b * h, (t + plan.bc() - 1) / plan.bc(), 1), bwd.grid());
+
+                int maxLen = 1200, pos = 1100;
+                att.decode(f32(b, h * hd), f32(b, 3 * h * hd), f32(b, h, maxLen, hd), f32(b, h, maxLen, hd), spec, b,
+                        maxLen, pos);
+                List<Launch> dec = dev.launches.subList(dev.launches.size() - 3, dev.launches.size());
+                assertEquals(List.of(AttentionKernels.DECODE_APPEND, AttentionKernels.DECODE_SPLIT,
+                        AttentionKernels.DECODE_COMBINE), dec.stream().map(Launch::kernel).toList());
+                // head 1 (causal) reads chunks 0..8 of 128 keys; head 0 (window 1) only chunk 8
+                assertEquals(new Dim3(b * h, 9, 1), dec.get(1).grid());
+                assertEquals(new Dim3(b * h, 1, 1), dec.get(2).grid());
+            }
+        }
+        AttentionSpec windowed = new AttentionSpec(2, 64, new int[] {1, 200}, new double[2]);
+        assertEquals(1, AttentionKernels.decodeChunks(windowed, 127));
+        assertEquals(2, AttentionKernels.decodeChunks(windowed, 128), "window 200 at 128 reaches back into chunk 0");
+        assertEquals(2, AttentionKernels.decodeChunks(windowed, 327));
+        assertEquals(2, AttentionKernels.decodeChunks(windowed, 328), "keys 129..328 span chunks 1 and 2");
+        AttentionSpec narrow = new AttentionSpec(2, 64, new int[] {1, 100}, new double[2]);
+        assertEquals(1, AttentionKernels.decodeChunks(narrow, 383), "keys 284..383 lie in chunk 2");
+        assertEquals(2, AttentionKernels.decodeChunks(narrow, 300), "keys 201..300 span chunks 1 and 2");
+    }
+
+    @Test
+    void attentionPrecisionParsesAndDefaultsToFp32() {
+        assertEquals(AttentionPrecision.BF16, AttentionPrecision.parse(" BF16 "));
+        assertEquals(AttentionPrecision.SIMPLE, AttentionPrecision.parse("simple"));
+        assertThrows(IllegalArgumentException.class, () -> AttentionPrecision.parse("fp16"));
+        if (System.getProperty("parrot.attention") == null && System.getenv("PARROT_ATTENTION") == null)
+            assertEquals(AttentionPrecision.FP32, AttentionPrecision.fromEnvironment());
+        assertTrue(AttentionPrecision.BF16.tensorCores(128));
+        assertTrue(!AttentionPrecision.BF16.tensorCores(130) && !AttentionPrecision.FP32.tensorCores(64));
     }
 
     @Test
