@@ -22,7 +22,7 @@ public interface Block {
     void backward(Tensor dx, Tensor dy, Tensor x);
 
     /** State for decoding one token at a time (KV cache, recurrent state) for batch sequences up to maxLen. */
-    Step decoder(int batch, int maxLen);
+    Step decoder(int batch, int maxLen, DecodeMemory mem);
 
     /** Decoding: y = block(x) for the token at position pos of each sequence, x and y [batch, C]. */
     interface Step {

@@ -14,6 +14,7 @@ import java.util.List;
 public final class Decoder {
     private final LanguageModel model;
     private final Backend be;
+    private final DecodeMemory mem;
     private final int batch, maxLen;
     final List<Block.Step> steps = new ArrayList<>();
     final Tensor tokens, h, mean, rstd, logits, argmax;
@@ -23,17 +24,18 @@ public final class Decoder {
     Decoder(LanguageModel model, int batch, int maxLen) {
         this.model = model;
         this.be = model.backend();
+        this.mem = new DecodeMemory(be);
         this.batch = batch;
         this.maxLen = maxLen;
-        for (Block b : model.blocks()) steps.add(b.decoder(batch, maxLen));
-        tokens = be.zerosInt(batch);
-        argmax = be.zerosInt(batch);
+        for (Block b : model.blocks()) steps.add(b.decoder(batch, maxLen, mem));
+        tokens = mem.zerosInt(batch);
+        argmax = mem.zerosInt(batch);
         x = new Tensor[model.blocks().size() + 1];
-        for (int i = 0; i < x.length; i++) x[i] = be.zeros(batch, model.width(i));
-        h = be.zeros(batch, model.width(x.length - 1));
-        mean = be.zeros(batch);
-        rstd = be.zeros(batch);
-        logits = be.zeros(batch, model.vocab());
+        for (int i = 0; i < x.length; i++) x[i] = mem.zeros(batch, model.width(i));
+        h = mem.zeros(batch, model.width(x.length - 1));
+        mean = mem.zeros(batch);
+        rstd = mem.zeros(batch);
+        logits = mem.zeros(batch, model.vocab());
     }
 
     public int position() {
@@ -78,8 +80,8 @@ public final class Decoder {
         return out;
     }
 
+    /** Gives back every tensor of this decoder, the blocks' caches and states included. */
     public void release() {
-        for (Tensor t : x) be.release(t);
-        for (Tensor t : new Tensor[]{tokens, h, mean, rstd, logits, argmax}) be.release(t);
+        mem.releaseAll();
     }
 }

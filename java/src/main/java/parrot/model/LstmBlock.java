@@ -69,8 +69,8 @@ public final class LstmBlock implements Block {
 
     /** Recurrent decoding: h and c [b, H]. */
     @Override
-    public Step decoder(int b, int maxLen) {
-        Tensor sh = be.zeros(b, hid), sc = be.zeros(b, hid), sx = be.zeros(b, 4 * hid);
+    public Step decoder(int b, int maxLen, DecodeMemory mem) {
+        Tensor sh = mem.zeros(b, hid), sc = mem.zeros(b, hid), sx = mem.zeros(b, 4 * hid);
         return (y, x, pos) -> {
             be.linearForward(sx, x, wih.value(), bih.value());
             be.lstmStep(sh, sc, sx, whh.value(), bhh.value(), b);

@@ -166,12 +166,12 @@ public final class MambaBlock implements Block {
 
     /** Recurrent decoding: a conv window [b, d_inner, d_conv−1] and an SSM state [b, d_inner, d_state]. */
     @Override
-    public Step decoder(int b, int maxLen) {
-        Tensor convState = be.zeros(b, di, k - 1), ssm = be.zeros(b, di, n);
-        Tensor sH = be.zeros(b, c), sMean = be.zeros(b), sRstd = be.zeros(b), sXz = be.zeros(b, 2 * di);
-        Tensor sXs = be.zeros(b, di), sZ = be.zeros(b, di), sXc = be.zeros(b, di), sU = be.zeros(b, di);
-        Tensor sXdbl = be.zeros(b, r + 2 * n), sDt = be.zeros(b, r), sB = be.zeros(b, n), sC = be.zeros(b, n);
-        Tensor sDelta = be.zeros(b, di), sA = be.zeros(di, n), sY = be.zeros(b, di), sO = be.zeros(b, c);
+    public Step decoder(int b, int maxLen, DecodeMemory mem) {
+        Tensor convState = mem.zeros(b, di, k - 1), ssm = mem.zeros(b, di, n);
+        Tensor sH = mem.zeros(b, c), sMean = mem.zeros(b), sRstd = mem.zeros(b), sXz = mem.zeros(b, 2 * di);
+        Tensor sXs = mem.zeros(b, di), sZ = mem.zeros(b, di), sXc = mem.zeros(b, di), sU = mem.zeros(b, di);
+        Tensor sXdbl = mem.zeros(b, r + 2 * n), sDt = mem.zeros(b, r), sB = mem.zeros(b, n), sC = mem.zeros(b, n);
+        Tensor sDelta = mem.zeros(b, di), sA = mem.zeros(di, n), sY = mem.zeros(b, di), sO = mem.zeros(b, c);
         return (out, x, pos) -> {
             norm.forward(sH, sMean, sRstd, x);
             be.linearForward(sXz, sH, inW.value(), null);

@@ -137,12 +137,12 @@ public final class TransformerBlock implements Block {
     }
 
     @Override
-    public Step decoder(int b, int maxLen) {
-        Tensor kCache = be.zeros(b, spec.heads(), maxLen, spec.headDim());
-        Tensor vCache = be.zeros(b, spec.heads(), maxLen, spec.headDim());
-        Tensor sH = be.zeros(b, c), sMean = be.zeros(b), sRstd = be.zeros(b), sQkv = be.zeros(b, 3 * c);
-        Tensor sQkvRot = rope != null ? be.zeros(b, 3 * c) : sQkv;
-        Tensor sAtt = be.zeros(b, c), sAttOut = be.zeros(b, c), sUp = be.zeros(b, hidden), sMlp = be.zeros(b, c);
+    public Step decoder(int b, int maxLen, DecodeMemory mem) {
+        Tensor kCache = mem.zeros(b, spec.heads(), maxLen, spec.headDim());
+        Tensor vCache = mem.zeros(b, spec.heads(), maxLen, spec.headDim());
+        Tensor sH = mem.zeros(b, c), sMean = mem.zeros(b), sRstd = mem.zeros(b), sQkv = mem.zeros(b, 3 * c);
+        Tensor sQkvRot = rope != null ? mem.zeros(b, 3 * c) : sQkv;
+        Tensor sAtt = mem.zeros(b, c), sAttOut = mem.zeros(b, c), sUp = mem.zeros(b, hidden), sMlp = mem.zeros(b, c);
         return (y, x, pos) -> {
             be.layerNormForward(sH, sMean, sRstd, x, ln1w.value(), ln1b.value(), eps);
             be.linearForward(sQkv, sH, qkvW.value(), qkvB.value());
