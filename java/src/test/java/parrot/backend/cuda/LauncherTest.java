@@ -118,6 +118,8 @@ class LauncherTest {
                     t - 1);
         }
 
+        RecurrentLauncherTest.driveAll(dev);   // scan, conv1d, rmsnorm, pointwise, lstm, multitensor
+
         Set<String> reached = new TreeSet<>();
         dev.launches.forEach(l -> reached.add(l.kernel()));
         Set<String> all = new TreeSet<>();
