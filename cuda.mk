@@ -97,3 +97,19 @@ kernels-emu-test: $(EMU_BIN)
 
 kernels-clean:
 	rm -rf $(PTX_OUT_DIR) $(PTXAS_REPORT) build/emu
+
+# The Mamba/LSTM and multi-tensor kernels' emulator tests: a second binary (emu/recurrent_test.cpp), run under
+# the same schedules as a prerequisite of kernels-emu-test.
+EMU_RECURRENT_BIN := build/emu/kernels-emu-test-recurrent
+.PHONY: kernels-emu-test-recurrent
+
+$(EMU_RECURRENT_BIN): $(wildcard $(CUDA_SRC_DIR)/*.cu) $(CUDA_HEADERS) $(wildcard $(CUDA_SRC_DIR)/emu/*.h) \
+                      $(CUDA_SRC_DIR)/emu/recurrent_test.cpp $(wildcard $(CUDA_SRC_DIR)/emu/include/*.h)
+	@mkdir -p $(@D)
+	$(EMU_CXX) -O2 -std=c++17 -I $(CUDA_SRC_DIR)/emu/include -include $(CUDA_SRC_DIR)/emu/emu.h \
+	  -o $@ $(CUDA_SRC_DIR)/emu/recurrent_test.cpp
+
+kernels-emu-test-recurrent: $(EMU_RECURRENT_BIN)
+	@for s in $(EMU_SCHEDULES); do echo "schedule $$s (recurrent):"; EMU_SCHEDULE=$$s ./$(EMU_RECURRENT_BIN) || exit 1; done
+
+kernels-emu-test: kernels-emu-test-recurrent

@@ -126,6 +126,20 @@ selftest_rc=${PIPESTATUS[0]}
 echo "== bench: bin/parrot bench gpu --json $out/bench.json"
 run_limited "${GPU_CHECK_BENCH_TIMEOUT:-240}" "$parrot" bench gpu --json "$out/bench.json" 2>&1 | tee "$out/bench.log"
 bench_rc=${PIPESTATUS[0]}
+# Selective-scan benchmark (scripts/bench_scan.py: parrot's scan kernels vs PyTorch and parrot's attention, JSON in
+# OUTDIR/bench_scan.json). Guarded: without python3 + CUDA PyTorch it is skipped, and a failure or timeout
+# (GPU_CHECK_SCAN_TIMEOUT, default 300 s) is logged but changes neither the other checks nor the exit code.
+scan_rc=skipped
+if [ "${GPU_CHECK_SCAN:-1}" != 0 ] && command -v python3 >/dev/null 2>&1 &&
+    python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+    echo "== bench_scan: python3 scripts/bench_scan.py --jar $home/lib/parrot.jar --json $out/bench_scan.json"
+    run_limited "${GPU_CHECK_SCAN_TIMEOUT:-300}" python3 "$root/scripts/bench_scan.py" --jar "$home/lib/parrot.jar" \
+        --json "$out/bench_scan.json" 2>&1 | tee "$out/bench_scan.log"
+    scan_rc=${PIPESTATUS[0]}
+else
+    echo "== bench_scan: skipped (needs python3 with a CUDA build of PyTorch; GPU_CHECK_SCAN=0 turns it off)"
+fi
+echo "== bench_scan exit: $scan_rc (informational)"
 write_env
 
 # ---- fused attention: benchmark and compute-sanitizer (after the parity run; failures are reported, not fatal) --

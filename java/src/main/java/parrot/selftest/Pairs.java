@@ -28,6 +28,15 @@ final class Pairs {
         return of(v, shape);
     }
 
+    /** Uniform in [lo, hi): positive step sizes δ, negative A, and the like. */
+    Pair uniform(double lo, double hi, int... shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = lo + (hi - lo) * rnd.nextDouble();
+        return of(v, shape);
+    }
+
     Pair of(double[] v, int... shape) {
         Tensor a = ref.zeros(shape), b = cand.zeros(shape);
         ref.upload(a, v);

@@ -31,7 +31,14 @@ public final class TrainingStepParity {
             "{\"name\": \"nope\", \"d_model\": 64, \"n_heads\": 4, \"n_layers\": 2, \"positional\": \"nope\"}",
             "{\"name\": \"rope\", \"d_model\": 64, \"n_heads\": 4, \"n_layers\": 2, \"positional\": \"rope\"}",
             "{\"name\": \"alibi\", \"d_model\": 64, \"n_heads\": 4, \"n_layers\": 2, \"positional\": \"alibi\"}",
-            "{\"name\": \"hard-alibi\", \"d_model\": 64, \"n_heads\": 4, \"n_layers\": 2, \"positional\": \"hard-alibi\"}");
+            "{\"name\": \"hard-alibi\", \"d_model\": 64, \"n_heads\": 4, \"n_layers\": 2, \"positional\": \"hard-alibi\"}",
+            // the recurrent families: every Mamba/LSTM op (scan, conv1d, RMSNorm, SiLU, −exp, column copies, LSTM)
+            "{\"name\": \"mamba\", \"family\": \"mamba\", \"d_model\": 32, \"n_layers\": 2, \"d_state\": 8}",
+            "{\"name\": \"mamba-rms\", \"family\": \"mamba\", \"d_model\": 32, \"n_layers\": 1, \"d_state\": 16, "
+                    + "\"norm\": \"rmsnorm\"}",
+            "{\"name\": \"lstm\", \"family\": \"lstm\", \"d_model\": 32, \"n_layers\": 2}",
+            "{\"name\": \"hybrid\", \"family\": \"hybrid\", \"d_model\": 32, \"blocks\": \"mamba,attn,lstm\", "
+                    + "\"d_state\": 4, \"n_heads\": 2, \"positional\": \"rope\", \"rotary_pct\": 0.5}");
 
     private TrainingStepParity() {
     }
@@ -41,11 +48,13 @@ public final class TrainingStepParity {
         Task task = Task.create("copy", new Vocab(26));
         Batcher batcher = new Batcher(task, 1, 10, 4, 32, 5);
         Batch batch = batcher.batch(0);
+        // recurrent models also see rows longer than the scan's checkpoint interval (64): chunk boundaries included
+        Batch longRows = new Batcher(task, 1, 30, 2, 150, 7).batch(0);
         for (int i = 0; i < MODELS.size(); i++) {
             ModelConfig mc = ConfigLoader.parseModel(MODELS.get(i));
             String name = names().get(i);
             try {
-                out.add(step(name, mc, task, batch, ref, cand, tolerance));
+                out.add(step(name, mc, task, mc.family().equals("transformer") ? batch : longRows, ref, cand, tolerance));
             } catch (RuntimeException e) {
                 out.add(new CheckResult(name, "FAILED", Double.NaN, tolerance, e.toString()));
             }

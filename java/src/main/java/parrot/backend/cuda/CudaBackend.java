@@ -596,4 +596,341 @@ public final class CudaBackend implements Backend {
         if (s.length != 2) throw new IllegalArgumentException("linear weight must be [out, in], got " + w);
         return s;
     }
+
+    // ---- Mamba and LSTM ops, multi-tensor optimizer ------------------------------------------------------------
+    // One appended block: the launchers are made on first use (their modules load with the others in the
+    // constructor, from KernelFamilies).
+
+    private PointwiseKernels pointwiseKernels;
+    private RmsNormKernels rmsNormKernels;
+    private Conv1dKernels conv1dKernels;
+    private ScanKernels scanKernels;
+    private LstmKernels lstmKernels;
+    private MultiTensorKernels multiTensorKernels;
+
+    private PointwiseKernels pointwiseOps() {
+        if (pointwiseKernels == null)
+            pointwiseKernels = new PointwiseKernels(ctx, modules.get(PointwiseKernels.FAMILY));
+        return pointwiseKernels;
+    }
+
+    private RmsNormKernels rmsNormOps() {
+        if (rmsNormKernels == null) rmsNormKernels = new RmsNormKernels(ctx, modules.get(RmsNormKernels.FAMILY));
+        return rmsNormKernels;
+    }
+
+    private Conv1dKernels conv1dOps() {
+        if (conv1dKernels == null) conv1dKernels = new Conv1dKernels(ctx, modules.get(Conv1dKernels.FAMILY));
+        return conv1dKernels;
+    }
+
+    private ScanKernels scanOps() {
+        if (scanKernels == null) scanKernels = new ScanKernels(ctx, modules.get(ScanKernels.FAMILY));
+        return scanKernels;
+    }
+
+    private LstmKernels lstmOps() {
+        if (lstmKernels == null) lstmKernels = new LstmKernels(ctx, modules.get(LstmKernels.FAMILY), pointwiseOps());
+        return lstmKernels;
+    }
+
+    private MultiTensorKernels multiTensorOps() {
+        if (multiTensorKernels == null)
+            multiTensorKernels = new MultiTensorKernels(ctx, modules.get(MultiTensorKernels.FAMILY));
+        return multiTensorKernels;
+    }
+
+    private static void requireSameSize(CudaTensor a, CudaTensor b, String what) {
+        if (a.size() != b.size()) throw new IllegalArgumentException(what + ": " + a + " and " + b + " differ in size");
+    }
+
+    @Override
+    public void copyColumns(Tensor dst, int dstCol, Tensor src, int srcCol, int width, boolean accumulate) {
+        CudaTensor d = f32(dst, "dst"), s = f32(src, "src");
+        int dc = lastDim(d, "copyColumns dst"), sc = lastDim(s, "copyColumns src");
+        int rows = rows(d, dc, "copyColumns dst");
+        if (rows(s, sc, "copyColumns src") != rows || dstCol < 0 || srcCol < 0 || width < 0 || dstCol + width > dc
+                || srcCol + width > sc)
+            throw new IllegalArgumentException("copyColumns: " + width + " columns from " + srcCol + " of " + s + " to "
+                    + dstCol + " of " + d);
+        ctx.makeCurrent();
+        pointwiseOps().copyColumns(d.ptr(), dc, dstCol, s.ptr(), sc, srcCol, width, rows, accumulate);
+    }
+
+    @Override
+    public void siluForward(Tensor out, Tensor in) {
+        CudaTensor o = f32(out, "out"), i = f32(in, "in");
+        requireSameSize(o, i, "silu");
+        ctx.makeCurrent();
+        pointwiseOps().siluForward(o, i);
+    }
+
+    @Override
+    public void siluBackward(Tensor din, Tensor dout, Tensor in) {
+        if (din == null) return;
+        CudaTensor di = f32(din, "din"), d = f32(dout, "dout"), i = f32(in, "in");
+        requireSameSize(di, i, "silu backward");
+        requireSameSize(d, i, "silu backward");
+        ctx.makeCurrent();
+        pointwiseOps().siluBackward(di, d, i);
+    }
+
+    @Override
+    public void negExpForward(Tensor out, Tensor in) {
+        CudaTensor o = f32(out, "out"), i = f32(in, "in");
+        requireSameSize(o, i, "negExp");
+        ctx.makeCurrent();
+        pointwiseOps().negExpForward(o, i);
+    }
+
+    @Override
+    public void negExpBackward(Tensor din, Tensor dout, Tensor out) {
+        if (din == null) return;
+        CudaTensor di = f32(din, "din"), d = f32(dout, "dout"), o = f32(out, "out");
+        requireSameSize(di, o, "negExp backward");
+        requireSameSize(d, o, "negExp backward");
+        ctx.makeCurrent();
+        pointwiseOps().negExpBackward(di, d, o);
+    }
+
+    @Override
+    public void rmsNormForward(Tensor out, Tensor rstd, Tensor in, Tensor weight, double eps) {
+        CudaTensor o = f32(out, "out"), rs = f32(rstd, "rstd"), x = f32(in, "in"), w = f32(weight, "weight");
+        int c = lastDim(x, "in");
+        int n = rows(x, c, "in");
+        requireLength(o, x.size(), "rmsnorm out");
+        requireLength(rs, n, "rmsnorm rstd");
+        requireLength(w, c, "rmsnorm weight");
+        ctx.makeCurrent();
+        rmsNormOps().forward(o, rs, x, w, n, c, (float) eps);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor din, Tensor dweight, Tensor dout, Tensor in, Tensor weight, Tensor rstd) {
+        CudaTensor d = f32(dout, "dout"), x = f32(in, "in"), w = f32(weight, "weight"), rs = f32(rstd, "rstd");
+        CudaTensor di = optF32(din, "din"), dw = optF32(dweight, "dweight");
+        int c = lastDim(x, "in");
+        int n = rows(x, c, "in");
+        requireLength(d, x.size(), "rmsnorm dout");
+        requireLength(w, c, "rmsnorm weight");
+        requireLength(rs, n, "rmsnorm rstd");
+        if (di != null) requireLength(di, x.size(), "rmsnorm din");
+        if (dw != null) requireLength(dw, c, "rmsnorm dweight");
+        ctx.makeCurrent();
+        rmsNormOps().backward(di, dw, d, x, w, rs, n, c);
+    }
+
+    /** Channels and width of a conv1d weight [C, K] or [C, 1, K]. */
+    private static int[] convWeight(CudaTensor w) {
+        int c = w.shape().length == 0 ? 0 : w.shape()[0];
+        if (c == 0 || w.size() % c != 0) throw new IllegalArgumentException("conv1d weight must be [C, K]: " + w);
+        int k = (int) (w.size() / c);
+        Conv1dKernels.checkWidth(k);
+        return new int[] {c, k};
+    }
+
+    @Override
+    public void conv1dForward(Tensor out, Tensor in, Tensor weight, Tensor bias, int batch, int seqLen) {
+        CudaTensor o = f32(out, "out"), x = f32(in, "in"), w = f32(weight, "weight"), b = optF32(bias, "bias");
+        int[] ck = convWeight(w);
+        long n = (long) batch * seqLen * ck[0];
+        requireLength(x, n, "conv1d in");
+        requireLength(o, n, "conv1d out");
+        if (b != null) requireLength(b, ck[0], "conv1d bias");
+        if (o == x) throw new IllegalArgumentException("conv1d: out must not be in");
+        ctx.makeCurrent();
+        conv1dOps().forward(o, x, w, b, batch, seqLen, ck[0], ck[1]);
+    }
+
+    @Override
+    public void conv1dBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight,
+                               int batch, int seqLen) {
+        CudaTensor d = f32(dout, "dout"), x = f32(in, "in"), w = f32(weight, "weight");
+        CudaTensor di = optF32(din, "din"), dw = optF32(dweight, "dweight"), db = optF32(dbias, "dbias");
+        int[] ck = convWeight(w);
+        long n = (long) batch * seqLen * ck[0];
+        requireLength(d, n, "conv1d dout");
+        requireLength(x, n, "conv1d in");
+        if (di != null) requireLength(di, n, "conv1d din");
+        if (dw != null) requireLength(dw, w.size(), "conv1d dweight");
+        if (db != null) requireLength(db, ck[0], "conv1d dbias");
+        ctx.makeCurrent();
+        conv1dOps().backward(di, dw, db, d, x, w, batch, seqLen, ck[0], ck[1]);
+    }
+
+    @Override
+    public void conv1dStep(Tensor out, Tensor state, Tensor in, Tensor weight, Tensor bias, int batch) {
+        CudaTensor o = f32(out, "out"), st = f32(state, "state"), x = f32(in, "in"), w = f32(weight, "weight");
+        CudaTensor b = optF32(bias, "bias");
+        int[] ck = convWeight(w);
+        requireLength(x, (long) batch * ck[0], "conv1d step in");
+        requireLength(o, (long) batch * ck[0], "conv1d step out");
+        requireLength(st, (long) batch * ck[0] * (ck[1] - 1), "conv1d step state [batch, C, K-1]");
+        if (b != null) requireLength(b, ck[0], "conv1d bias");
+        ctx.makeCurrent();
+        conv1dOps().step(o, st, x, w, b, batch, ck[0], ck[1]);
+    }
+
+    /** The CUDA scan saves the state entering every chunk of 64 steps (ScanKernels.CHUNK), the CPU default. */
+    @Override
+    public int scanChunkLength() {
+        return ScanKernels.CHUNK;
+    }
+
+    /** Checks the scan's shapes (as CpuBackend does) and returns {d, n}. */
+    private int[] scanShapes(CudaTensor ckpt, CudaTensor u, CudaTensor delta, CudaTensor a, CudaTensor b, CudaTensor c,
+                             CudaTensor dSkip, CudaTensor z, CudaTensor deltaBias, int batch, int seqLen, String op) {
+        int[] s = a.shape();
+        if (s.length != 2) throw new IllegalArgumentException(op + ": A must be [D, N], got " + a);
+        int d = s[0], n = s[1];
+        long rows = (long) batch * seqLen;
+        requireLength(u, rows * d, op + " u");
+        requireLength(delta, rows * d, op + " delta");
+        requireLength(b, rows * n, op + " B");
+        requireLength(c, rows * n, op + " C");
+        if (dSkip != null) requireLength(dSkip, d, op + " D");
+        if (z != null) requireLength(z, rows * d, op + " z");
+        if (deltaBias != null) requireLength(deltaBias, d, op + " delta_bias");
+        if (ckpt != null) requireLength(ckpt, (long) batch * scanChunks(seqLen) * d * n, op + " checkpoints");
+        ScanKernels.checkShape(batch, seqLen, d, n);
+        return s;
+    }
+
+    @Override
+    public void scanForward(Tensor out, Tensor checkpoints, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c,
+                            Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen) {
+        CudaTensor o = f32(out, "out"), ck = f32(checkpoints, "checkpoints"), uu = f32(u, "u"), dl = f32(delta, "delta");
+        CudaTensor aa = f32(a, "A"), bb = f32(b, "B"), cc = f32(c, "C"), ds = optF32(dSkip, "D"), zz = optF32(z, "z");
+        CudaTensor bias = optF32(deltaBias, "deltaBias");
+        int[] dn = scanShapes(ck, uu, dl, aa, bb, cc, ds, zz, bias, batch, seqLen, "scan");
+        requireLength(o, uu.size(), "scan out");
+        ctx.makeCurrent();
+        scanOps().forward(o, ck, uu, dl, aa, bb, cc, ds, zz, bias, softplus, batch, seqLen, dn[0], dn[1]);
+    }
+
+    @Override
+    public void scanBackward(Tensor du, Tensor ddelta, Tensor da, Tensor db, Tensor dc, Tensor dDSkip, Tensor dz,
+                             Tensor dDeltaBias, Tensor dout, Tensor checkpoints, Tensor u, Tensor delta, Tensor a,
+                             Tensor b, Tensor c, Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch,
+                             int seqLen) {
+        CudaTensor d = f32(dout, "dout"), ck = f32(checkpoints, "checkpoints"), uu = f32(u, "u");
+        CudaTensor dl = f32(delta, "delta"), aa = f32(a, "A"), bb = f32(b, "B"), cc = f32(c, "C");
+        CudaTensor ds = optF32(dSkip, "D"), zz = optF32(z, "z"), bias = optF32(deltaBias, "deltaBias");
+        CudaTensor gu = optF32(du, "du"), gdl = optF32(ddelta, "ddelta"), ga = optF32(da, "dA"), gb = optF32(db, "dB");
+        CudaTensor gc = optF32(dc, "dC"), gds = optF32(dDSkip, "dD"), gz = optF32(dz, "dz");
+        CudaTensor gbias = optF32(dDeltaBias, "dDeltaBias");
+        int[] dn = scanShapes(ck, uu, dl, aa, bb, cc, ds, zz, bias, batch, seqLen, "scan backward");
+        if ((gds != null && ds == null) || (gz != null && zz == null) || (gbias != null && bias == null))
+            throw new IllegalArgumentException("scan backward: a gradient was given for an input the forward did not have");
+        requireLength(d, uu.size(), "scan dout");
+        if (gu != null) requireLength(gu, uu.size(), "scan du");
+        if (gdl != null) requireLength(gdl, uu.size(), "scan ddelta");
+        if (ga != null) requireLength(ga, aa.size(), "scan dA");
+        if (gb != null) requireLength(gb, bb.size(), "scan dB");
+        if (gc != null) requireLength(gc, cc.size(), "scan dC");
+        if (gds != null) requireLength(gds, ds.size(), "scan dD");
+        if (gz != null) requireLength(gz, zz.size(), "scan dz");
+        if (gbias != null) requireLength(gbias, bias.size(), "scan ddelta_bias");
+        ctx.makeCurrent();
+        scanOps().backward(gu, gdl, ga, gb, gc, gds, gz, gbias, d, ck, uu, dl, aa, bb, cc, ds, zz, bias, softplus, batch,
+                seqLen, dn[0], dn[1]);
+    }
+
+    @Override
+    public void scanStep(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip,
+                         Tensor z, Tensor deltaBias, boolean softplus, int batch) {
+        CudaTensor o = f32(out, "out"), st = f32(state, "state"), uu = f32(u, "u"), dl = f32(delta, "delta");
+        CudaTensor aa = f32(a, "A"), bb = f32(b, "B"), cc = f32(c, "C"), ds = optF32(dSkip, "D"), zz = optF32(z, "z");
+        CudaTensor bias = optF32(deltaBias, "deltaBias");
+        int[] dn = scanShapes(null, uu, dl, aa, bb, cc, ds, zz, bias, batch, 1, "scan step");
+        requireLength(o, uu.size(), "scan step out");
+        requireLength(st, (long) batch * aa.size(), "scan step state [batch, D, N]");
+        ctx.makeCurrent();
+        scanOps().step(o, st, uu, dl, aa, bb, cc, ds, zz, bias, softplus, batch, dn[0], dn[1]);
+    }
+
+    /** Hidden size of W_hh [4H, H], checked against the projection's and the bias's sizes. */
+    private static int lstmHidden(CudaTensor whh, CudaTensor bhh, CudaTensor xProj, long rows, String op) {
+        int[] s = whh.shape();
+        if (s.length != 2 || s[0] != 4 * s[1])
+            throw new IllegalArgumentException(op + ": W_hh must be [4H, H], got " + whh);
+        int hid = s[1];
+        requireLength(xProj, rows * 4 * hid, op + " input projection / gates");
+        if (bhh != null) requireLength(bhh, 4L * hid, op + " b_hh");
+        return hid;
+    }
+
+    @Override
+    public void lstmForward(Tensor h, Tensor c, Tensor gates, Tensor xProj, Tensor whh, Tensor bhh, int batch,
+                            int seqLen) {
+        CudaTensor hh = f32(h, "h"), cc = f32(c, "c"), g = f32(gates, "gates"), x = f32(xProj, "xProj");
+        CudaTensor w = f32(whh, "whh"), b = optF32(bhh, "bhh");
+        long rows = (long) batch * seqLen;
+        int hid = lstmHidden(w, b, x, rows, "lstm");
+        requireLength(g, rows * 4 * hid, "lstm gates");
+        requireLength(hh, rows * hid, "lstm h");
+        requireLength(cc, rows * hid, "lstm c");
+        ctx.makeCurrent();
+        lstmOps().forward(hh, cc, g, x, w, b, batch, seqLen, hid);
+    }
+
+    @Override
+    public void lstmBackward(Tensor dxProj, Tensor dwhh, Tensor dbhh, Tensor dh, Tensor h, Tensor c, Tensor gates,
+                             Tensor whh, int batch, int seqLen) {
+        CudaTensor d = f32(dh, "dh"), hh = f32(h, "h"), cc = f32(c, "c"), g = f32(gates, "gates"), w = f32(whh, "whh");
+        CudaTensor dx = optF32(dxProj, "dxProj"), dw = optF32(dwhh, "dwhh"), db = optF32(dbhh, "dbhh");
+        long rows = (long) batch * seqLen;
+        int hid = lstmHidden(w, null, g, rows, "lstm backward");
+        requireLength(d, rows * hid, "lstm dh");
+        requireLength(hh, rows * hid, "lstm h");
+        requireLength(cc, rows * hid, "lstm c");
+        if (dx != null) requireLength(dx, rows * 4 * hid, "lstm dxProj");
+        if (dw != null) requireLength(dw, w.size(), "lstm dwhh");
+        if (db != null) requireLength(db, 4L * hid, "lstm dbhh");
+        ctx.makeCurrent();
+        lstmOps().backward(dx, dw, db, d, hh, cc, g, w, batch, seqLen, hid, gemm, linear);
+    }
+
+    @Override
+    public void lstmStep(Tensor h, Tensor c, Tensor xProj, Tensor whh, Tensor bhh, int batch) {
+        CudaTensor hh = f32(h, "h"), cc = f32(c, "c"), x = f32(xProj, "xProj"), w = f32(whh, "whh");
+        CudaTensor b = optF32(bhh, "bhh");
+        int hid = lstmHidden(w, b, x, batch, "lstm step");
+        requireLength(hh, (long) batch * hid, "lstm step h");
+        requireLength(cc, (long) batch * hid, "lstm step c");
+        ctx.makeCurrent();
+        lstmOps().step(hh, cc, x, w, b, batch, hid);
+    }
+
+    /** One multi-tensor Σx² pass, the coefficient computed and applied on the device, one scalar copied back. */
+    @Override
+    public double clipGradNorm(List<Tensor> grads, double maxNorm) {
+        CudaTensor[] g = new CudaTensor[grads.size()];
+        for (int i = 0; i < g.length; i++) g[i] = f32(grads.get(i), "grads[" + i + "]");
+        ctx.makeCurrent();
+        return multiTensorOps().clipGradNorm(g, maxNorm);
+    }
+
+    /** AdamW on every parameter in one launch over device tables of pointers (uploaded once per list). */
+    @Override
+    public void adamw(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, AdamWParams hp,
+                      double[] weightDecay, int step, double lr) {
+        int n = params.size();
+        if (grads.size() != n || m.size() != n || v.size() != n || weightDecay.length != n)
+            throw new IllegalArgumentException("adamw: " + n + " params, " + grads.size() + " grads, " + m.size()
+                    + " m, " + v.size() + " v, " + weightDecay.length + " weight decays");
+        if (step < 1) throw new IllegalArgumentException("AdamW step counts from 1, got " + step);
+        CudaTensor[] p = new CudaTensor[n], g = new CudaTensor[n], mm = new CudaTensor[n], vv = new CudaTensor[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = f32(params.get(i), "params[" + i + "]");
+            g[i] = f32(grads.get(i), "grads[" + i + "]");
+            mm[i] = f32(m.get(i), "m[" + i + "]");
+            vv[i] = f32(v.get(i), "v[" + i + "]");
+            requireLength(g[i], p[i].size(), "adamw grad " + i);
+            requireLength(mm[i], p[i].size(), "adamw m " + i);
+            requireLength(vv[i], p[i].size(), "adamw v " + i);
+        }
+        ctx.makeCurrent();
+        multiTensorOps().adamw(p, g, mm, vv, hp, weightDecay, step, lr);
+    }
 }

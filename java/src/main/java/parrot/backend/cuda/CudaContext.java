@@ -214,4 +214,9 @@ final class CudaContext implements Device, AutoCloseable {
             JCudaDriver.cuDevicePrimaryCtxRelease(device);
         }
     }
+
+    @Override
+    public void uploadTable(CUdeviceptr dst, Pointer src, long bytes) {
+        upload(dst, src, bytes);
+    }
 }

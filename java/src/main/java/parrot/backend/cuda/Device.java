@@ -34,4 +34,12 @@ interface Device {
             throw new IllegalStateException("launcher bug: kernel " + kernel + " takes (" + expected
                     + ") but was given (" + args.signature() + ")");
     }
+
+    /**
+     * Host → device copy of a small table (the pointer, size and work lists of the multi-tensor kernels), after the
+     * queued work has finished. Devices that cannot (test stand-ins) refuse.
+     */
+    default void uploadTable(CUdeviceptr dst, Pointer src, long bytes) {
+        throw new UnsupportedOperationException("this device does not upload tables");
+    }
 }

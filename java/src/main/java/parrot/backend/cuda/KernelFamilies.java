@@ -32,6 +32,19 @@ public final class KernelFamilies {
         SIGNATURES.putAll(CrossEntropyKernels.SIGNATURES);
         ALL.put(OptimizerKernels.FAMILY, OptimizerKernels.KERNELS);
         SIGNATURES.putAll(OptimizerKernels.SIGNATURES);
+        // Mamba, LSTM and the multi-tensor optimizer
+        ALL.put(ScanKernels.FAMILY, ScanKernels.KERNELS);
+        SIGNATURES.putAll(ScanKernels.SIGNATURES);
+        ALL.put(Conv1dKernels.FAMILY, Conv1dKernels.KERNELS);
+        SIGNATURES.putAll(Conv1dKernels.SIGNATURES);
+        ALL.put(RmsNormKernels.FAMILY, RmsNormKernels.KERNELS);
+        SIGNATURES.putAll(RmsNormKernels.SIGNATURES);
+        ALL.put(PointwiseKernels.FAMILY, PointwiseKernels.KERNELS);
+        SIGNATURES.putAll(PointwiseKernels.SIGNATURES);
+        ALL.put(LstmKernels.FAMILY, LstmKernels.KERNELS);
+        SIGNATURES.putAll(LstmKernels.SIGNATURES);
+        ALL.put(MultiTensorKernels.FAMILY, MultiTensorKernels.KERNELS);
+        SIGNATURES.putAll(MultiTensorKernels.SIGNATURES);
     }
 
     private KernelFamilies() {

@@ -124,6 +124,8 @@ class LauncherTest {
             }
         }
 
+        RecurrentLauncherTest.driveAll(dev);   // scan, conv1d, rmsnorm, pointwise, lstm, multitensor
+
         Set<String> reached = new TreeSet<>();
         dev.launches.forEach(l -> reached.add(l.kernel()));
         Set<String> all = new TreeSet<>();
