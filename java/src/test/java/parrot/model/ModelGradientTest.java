@@ -28,33 +28,6 @@ class ModelGradientTest {
         int b = 2, t = 6;
         int[] in = {1, 4, 2, 7, 7, 3, 0, 11, 5, 5, 9, 2};
         int[] tg = {4, 2, -1, 7, 3, 0, 11, -1, 5, 9, 2, 6};
-        m.forwardBackward(in, tg, b, t);
-        double worst = 0;
-        String where = "";
-        for (Parameter p : m.parameters().list()) {
-            double[] g = be.toDoubles(p.grad()), x = be.toDoubles(p.value());
-            for (int i = 0; i < x.length; i++) {
-                double keep = x[i], eps = 1e-6;
-                x[i] = keep + eps;
-                be.upload(p.value(), x);
-                m.forward(in, b, t);
-                double plus = m.loss(tg);
-                x[i] = keep - eps;
-                be.upload(p.value(), x);
-                m.forward(in, b, t);
-                double minus = m.loss(tg);
-                x[i] = keep;
-                be.upload(p.value(), x);
-                double num = (plus - minus) / (2 * eps);
-                double err = Math.abs(num - g[i]) / Math.max(1e-3, Math.abs(num) + Math.abs(g[i]));
-                if (err > worst) {
-                    worst = err;
-                    where = p.name() + "[" + i + "] analytic " + g[i] + " numeric " + num;
-                }
-            }
-        }
-        double w = worst;
-        String at = where;
-        assertTrue(w < 1e-6, () -> positional + ": worst relative error " + w + " at " + at);
+        ModelGradCheck.assertGradientsMatch(positional, m, in, tg, b, t, 1e-6);
     }
 }
