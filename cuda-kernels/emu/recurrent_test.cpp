@@ -11,32 +11,15 @@
 #include "../multitensor.cu"
 #include "../optimizer.cu"
 
-#include <algorithm>
 #include <functional>
-#include <random>
-#include <string>
-
-using std::vector;
-using vf = vector<float>;
-using vd = vector<double>;
-
-static std::mt19937_64 rng(4321);
-static int failures = 0, checks = 0;
-
-static vf randn(size_t n, double scale = 1.0, double shift = 0.0) {
-    std::normal_distribution<double> d(0.0, 1.0);
-    vf a(n);
-    for (auto& x : a) x = (float)(d(rng) * scale + shift);
-    return a;
-}
+#define EMU_TEST_SEED 4321
+#include "harness.h"
 static vf uniform(size_t n, double lo, double hi) {
     std::uniform_real_distribution<double> d(lo, hi);
     vf a(n);
     for (auto& x : a) x = (float)d(rng);
     return a;
 }
-static vd widen(const vf& a) { return vd(a.begin(), a.end()); }
-static vf nans(size_t n) { return vf(n, NAN); }
 static unsigned blocks(long long n, int d) { return (unsigned)std::max(1LL, (n + d - 1) / d); }
 static dim3 ewGrid(long long n) { return dim3((unsigned)std::min<long long>(8192, std::max(1LL, (n + 255) / 256))); }
 static std::string str(std::initializer_list<int> v) {
@@ -45,42 +28,6 @@ static std::string str(std::initializer_list<int> v) {
     return s;
 }
 
-static void check(const std::string& what, const vd& ref, const vf& got, double tol) {
-    ++checks;
-    double maxRef = 0, maxErr = 0;
-    size_t worst = 0;
-    if (ref.size() != got.size()) {
-        ++failures;
-        std::printf("FAIL %s: size %zu vs %zu\n", what.c_str(), got.size(), ref.size());
-        return;
-    }
-    for (double v : ref) maxRef = std::max(maxRef, std::fabs(v));
-    for (size_t i = 0; i < ref.size(); ++i) {
-        double e = std::isfinite(got[i]) ? std::fabs(got[i] - ref[i]) : INFINITY;
-        if (!(e <= maxErr)) { maxErr = e; worst = i; }
-    }
-    double rel = maxErr / std::max(maxRef, 1e-12);
-    if (!(rel <= tol)) {
-        ++failures;
-        std::printf("FAIL %-64s rel err %.3g > %.1g at [%zu]: got %.8g want %.8g\n", what.c_str(), rel, tol, worst,
-                    (double)got[worst], ref[worst]);
-    }
-}
-static void check(const std::string& what, const vd& ref, const vd& got, double tol) {
-    check(what, ref, vf(got.begin(), got.end()), tol);
-}
-static void checkScalar(const std::string& what, double ref, double got, double tol) {
-    ++checks;
-    double rel = std::fabs(got - ref) / std::max(std::fabs(ref), 1e-300);
-    if (!(rel <= tol)) {
-        ++failures;
-        std::printf("FAIL %-64s rel err %.3g > %.1g: got %.17g want %.17g\n", what.c_str(), rel, tol, got, ref);
-    }
-}
-static void expect(const std::string& what, bool ok) {
-    ++checks;
-    if (!ok) { ++failures; std::printf("FAIL %s\n", what.c_str()); }
-}
 
 // Central finite differences of L(x) = loss() with respect to every element of x (modified in place).
 static vd finiteDiff(vd& x, const std::function<double()>& loss, double h = 1e-6) {
