@@ -9,8 +9,8 @@
 # META-INF/versions/9/module-info.class, with which jdeps would treat the fat jar as the module
 # com.fasterxml.jackson.databind and fail on its requires; the versioned classes only use java.base.
 #
-# The jar is taken as it is when present (the main Makefile should make `bundle` depend on its build target);
-# when absent it is built with $(MVN) -q -DskipTests package.
+# The jar comes from the main Makefile's target/parrot.jar rule (kernels first, then the Maven package); run
+# standalone (`make -f bundle.mk bundle`) this file adds its own plain Maven rule for it.
 
 MVN ?= mvn
 JDEPS ?= jdeps
@@ -27,8 +27,10 @@ BUNDLE_TAR := dist/$(BUNDLE_NAME)-linux-x86_64.tar.xz
 bundle: $(BUNDLE_TAR)
 	@echo "bundle: $(BUNDLE_TAR) ($$(du -h $(BUNDLE_TAR) | cut -f1))"
 
+ifndef JAR
 $(PARROT_JAR):
 	$(MVN) -q -DskipTests package
+endif
 
 $(BUNDLE_TAR): $(PARROT_JAR) scripts/parrot-launcher.sh
 	@test -n "$(PARROT_VERSION)" || { echo "bundle: no <version> found in pom.xml"; exit 1; }
