@@ -26,9 +26,18 @@ final class Scan {
         return x > 20f ? x : (float) Math.log1p(Math.exp(x));
     }
 
+    private static final float EXP_MINUS_20 = (float) Math.exp(-20.0);
+
     /** d softplus / dx with torch's threshold (1 above 20). */
     static float softplusGrad(float x) {
         return x > 20f ? 1f : (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    /** {@link #softplusGrad} of delta + bias for one step of a block of channels, the exponentials in one vector pass. */
+    private static void softplusGrads(float[] sg, float[] delta, float[] dBias, int i0, int d0, int nd) {
+        for (int dd = 0; dd < nd; dd++) sg[dd] = -(delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]));
+        Simd.exp(sg, 0, nd);
+        for (int dd = 0; dd < nd; dd++) sg[dd] = sg[dd] < EXP_MINUS_20 ? 1f : 1f / (1f + sg[dd]);  // x > 20: torch's threshold
     }
 
     private static int blocks(int d) {
@@ -51,31 +60,6 @@ final class Scan {
         }
     }
 
-    /**
-     * One step of the recurrence for a block of channels, states laid out [N][nd]: hOut = exp(δ·A)·hIn + δ·B·u,
-     * y = Σ_n C·hOut (summed over n in order). e receives exp(δ·A).
-     */
-    private static void advance(float[] hIn, int hib, float[] hOut, int hob, float[] e, int eb, float[] at, float[] dl,
-                             float[] dub, float[] y, float[] bm, float[] cm, int rb, int nd, int n) {
-        // exp(δ·A) for the whole [N][nd] block first, in one vector pass: the scan's cost is mostly these
-        // exponentials, and the Vector API's (SVML) is ~10x faster than Math.exp.
-        for (int s = 0; s < n; s++) {
-            int sb = s * nd;
-            for (int dd = 0; dd < nd; dd++) e[eb + sb + dd] = dl[dd] * at[sb + dd];
-        }
-        Simd.exp(e, eb, n * nd);
-        java.util.Arrays.fill(y, 0, nd, 0f);
-        for (int s = 0; s < n; s++) {
-            float bs = bm[rb + s], cs = cm[rb + s];
-            int sb = s * nd;
-            for (int dd = 0; dd < nd; dd++) {
-                float v = e[eb + sb + dd] * hIn[hib + sb + dd] + dub[dd] * bs;
-                hOut[hob + sb + dd] = v;
-                y[dd] += cs * v;
-            }
-        }
-    }
-
     static void forward(float[] out, float[] ckpt, float[] u, float[] delta, float[] a, float[] bm, float[] cm,
                         float[] dSkip, float[] z, float[] dBias, boolean softplus, int batch, int seqLen, int d,
                         int n, int chunk) {
@@ -90,7 +74,7 @@ final class Scan {
                     int row = b * seqLen + t, i0 = row * d + d0;
                     deltas(dl, delta, dBias, softplus, i0, d0, nd);
                     for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
-                    advance(h, 0, h, 0, ex, 0, at, dl, dub, y, bm, cm, row * n, nd, n);
+                    Simd.scanAdvance(at, dl, ex, 0, h, 0, h, 0, dub, bm, cm, row * n, y, nd, n);
                     for (int dd = 0; dd < nd; dd++) {
                         int i = i0 + dd;
                         float v = y[dd];
@@ -137,6 +121,7 @@ final class Scan {
                 float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps, [N][nd]
                 float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
                 float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
+                float[] sg = softplus ? new float[nd] : null;  // softplus' at δ before softplus
                 float[] dA = pA == null ? null : new float[sz];
                 for (int k = nChunks - 1; k >= 0; k--) {
                     int t0 = k * chunk, t1 = Math.min(seqLen, t0 + chunk);
@@ -145,7 +130,7 @@ final class Scan {
                         int j = t - t0, row = b * seqLen + t, i0 = row * d + d0;
                         deltas(dl, delta, dBias, softplus, i0, d0, nd);
                         for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
-                        advance(hs, j * sz, hs, (j + 1) * sz, es, j * sz, at, dl, dub, y, bm, cm, row * n, nd, n);
+                        Simd.scanAdvance(at, dl, es, j * sz, hs, j * sz, hs, (j + 1) * sz, dub, bm, cm, row * n, y, nd, n);
                         System.arraycopy(dl, 0, dls, j * nd, nd);
                         System.arraycopy(y, 0, ys, j * nd, nd);
                     }
@@ -169,29 +154,14 @@ final class Scan {
                                 if (pD != null) pD[b * d + ch] += gg * uu[dd];
                             }
                         }
-                        for (int s = 0; s < n; s++) {
-                            float bs = bm[rb + s], cs = cm[rb + s], accB = 0f, accC = 0f;
-                            int sb = s * nd;
-                            for (int dd = 0; dd < nd; dd++) {
-                                float ht = hs[cur + sb + dd], hp = hs[prev + sb + dd];
-                                accC += g[dd] * ht;
-                                float dhn = dh[sb + dd] + g[dd] * cs;
-                                float as = at[sb + dd], ex = es[prev + sb + dd], dlv = dls[jd + dd];
-                                float ddA = dhn * hp * ex;           // ∂L/∂(δ·A) through exp
-                                dDelta[dd] += ddA * as + dhn * bs * uu[dd];
-                                if (dA != null) dA[sb + dd] += ddA * dlv;
-                                accB += dhn * dlv * uu[dd];
-                                duAcc[dd] += dhn * dlv * bs;
-                                dh[sb + dd] = dhn * ex;
-                            }
-                            if (pC != null) pC[pb + s] += accC;
-                            if (pB != null) pB[pb + s] += accB;
-                        }
+                        Simd.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
+                                pC, pb, nd, n);
+                        if (softplus) softplusGrads(sg, delta, dBias, i0, d0, nd);
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;
                             if (du != null) du[i] += duAcc[dd];
                             float dd1 = dDelta[dd];
-                            if (softplus) dd1 *= softplusGrad(delta[i] + (dBias == null ? 0f : dBias[ch]));
+                            if (softplus) dd1 *= sg[dd];
                             if (ddelta != null) ddelta[i] += dd1;
                             if (pBias != null) pBias[b * d + ch] += dd1;
                         }

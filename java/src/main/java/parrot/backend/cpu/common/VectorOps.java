@@ -60,6 +60,98 @@ final class VectorOps implements Simd.Ops {
         return s;
     }
 
+    /** The float64 scan serves gradient checks: plain loops, Math.exp. */
+    private static final Simd.ScalarOps SCALAR = new Simd.ScalarOps();
+
+    // Channels in vector-wide slices; for each slice the states run in order, so y stays in a register.
+    @Override
+    public void scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
+                            float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
+        int o = 0;
+        for (int up = F.loopBound(nd); o < up; o += F.length()) {
+            FloatVector dlv = FloatVector.fromArray(F, dl, o), dubv = FloatVector.fromArray(F, dub, o);
+            FloatVector yv = FloatVector.zero(F);
+            for (int s = 0; s < n; s++) {
+                int sb = s * nd + o;
+                FloatVector ex = dlv.mul(FloatVector.fromArray(F, at, sb)).lanewise(VectorOperators.EXP);
+                ex.intoArray(e, eb + sb);
+                FloatVector v = ex.fma(FloatVector.fromArray(F, hIn, hib + sb), dubv.mul(bm[rb + s]));
+                v.intoArray(hOut, hob + sb);
+                yv = v.fma(FloatVector.broadcast(F, cm[rb + s]), yv);
+            }
+            yv.intoArray(y, o);
+        }
+        for (; o < nd; o++) {
+            float yy = 0f;
+            for (int s = 0; s < n; s++) {
+                int i = s * nd + o;
+                float ex = (float) Math.exp(dl[o] * at[i]);
+                e[eb + i] = ex;
+                float v = ex * hIn[hib + i] + dub[o] * bm[rb + s];
+                hOut[hob + i] = v;
+                yy += cm[rb + s] * v;
+            }
+            y[o] = yy;
+        }
+    }
+
+    @Override
+    public void scanAdvance(double[] at, double[] dl, double[] e, int eb, double[] hIn, int hib, double[] hOut,
+                            int hob, double[] dub, double[] bm, double[] cm, int rb, double[] y, int nd, int n) {
+        SCALAR.scanAdvance(at, dl, e, eb, hIn, hib, hOut, hob, dub, bm, cm, rb, y, nd, n);
+    }
+
+    @Override
+    public void scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
+                            float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
+                            float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
+        int vec = F.loopBound(nd);
+        for (int s = 0; s < n; s++) {
+            float bs = bm[rb + s], cs = cm[rb + s];
+            FloatVector bsv = FloatVector.broadcast(F, bs), csv = FloatVector.broadcast(F, cs);
+            int sb = s * nd;
+            FloatVector accB = FloatVector.zero(F), accC = FloatVector.zero(F);
+            for (int o = 0; o < vec; o += F.length()) {
+                int i = sb + o;
+                FloatVector gv = FloatVector.fromArray(F, g, o), uv = FloatVector.fromArray(F, uu, o);
+                FloatVector ex = FloatVector.fromArray(F, es, prev + i), dlv = FloatVector.fromArray(F, dls, jd + o);
+                accC = gv.fma(FloatVector.fromArray(F, hs, cur + i), accC);
+                FloatVector dhn = gv.fma(csv, FloatVector.fromArray(F, dh, i));
+                FloatVector ddA = dhn.mul(FloatVector.fromArray(F, hs, prev + i)).mul(ex);
+                ddA.fma(FloatVector.fromArray(F, at, i), dhn.mul(bsv).fma(uv, FloatVector.fromArray(F, dDelta, o)))
+                        .intoArray(dDelta, o);
+                if (dA != null) ddA.fma(dlv, FloatVector.fromArray(F, dA, i)).intoArray(dA, i);
+                FloatVector t = dhn.mul(dlv);
+                accB = t.fma(uv, accB);
+                t.fma(bsv, FloatVector.fromArray(F, duAcc, o)).intoArray(duAcc, o);
+                dhn.mul(ex).intoArray(dh, i);
+            }
+            float sB = accB.reduceLanes(VectorOperators.ADD), sC = accC.reduceLanes(VectorOperators.ADD);
+            for (int dd = vec; dd < nd; dd++) {
+                int i = sb + dd;
+                float ex = es[prev + i], dlv = dls[jd + dd];
+                sC += g[dd] * hs[cur + i];
+                float dhn = dh[i] + g[dd] * cs;
+                float ddA = dhn * hs[prev + i] * ex;
+                dDelta[dd] += ddA * at[i] + dhn * bs * uu[dd];
+                if (dA != null) dA[i] += ddA * dlv;
+                float t = dhn * dlv;
+                sB += t * uu[dd];
+                duAcc[dd] += t * bs;
+                dh[i] = dhn * ex;
+            }
+            if (pC != null) pC[pb + s] += sC;
+            if (pB != null) pB[pb + s] += sB;
+        }
+    }
+
+    @Override
+    public void scanAdjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at, double[] dls,
+                            int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb, double[] dDelta,
+                            double[] duAcc, double[] dA, double[] pB, double[] pC, int pb, int nd, int n) {
+        SCALAR.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
+    }
+
     // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.
     @Override
     public void exp(float[] a, int off, int n) {
