@@ -60,6 +60,57 @@ final class Scan {
         }
     }
 
+    /**
+     * One step of the recurrence for a block of channels, states laid out [N][nd]: e = exp(δ·A) (kept for the
+     * backward), hOut = e·hIn + δu·B, y = Σ_s C·hOut (s in order); hIn may be hOut. This loop defines the step;
+     * Simd.scanAdvance is its vector form.
+     */
+    static void advance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
+                        float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
+        java.util.Arrays.fill(y, 0, nd, 0f);
+        for (int s = 0; s < n; s++) {
+            float bs = bm[rb + s], cs = cm[rb + s];
+            int sb = s * nd;
+            for (int dd = 0; dd < nd; dd++) {
+                float ex = (float) Math.exp(dl[dd] * at[sb + dd]);
+                e[eb + sb + dd] = ex;
+                float v = ex * hIn[hib + sb + dd] + dub[dd] * bs;
+                hOut[hob + sb + dd] = v;
+                y[dd] += cs * v;
+            }
+        }
+    }
+
+    /**
+     * The adjoint of one step over all states. With g = ∂L/∂y, the state gradient dh (from later steps, [N][nd])
+     * becomes dhn = dh + g·C and is carried back as dhn·e; per channel it adds to dDelta (∂L/∂δ after softplus),
+     * duAcc (∂L/∂u) and dA ([N][nd], may be null); per state, Σ_channels g·h to pC[pb+s] and Σ_channels dhn·δ·u to
+     * pB[pb+s] (either may be null). hs holds the state after the step at cur and before it at prev, es the step's
+     * exp(δ·A) at prev, dls its δ at jd. Simd.scanAdjoint is its vector form.
+     */
+    static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
+                        float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
+                        float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
+        for (int s = 0; s < n; s++) {
+            float bs = bm[rb + s], cs = cm[rb + s], accB = 0f, accC = 0f;
+            int sb = s * nd;
+            for (int dd = 0; dd < nd; dd++) {
+                float ht = hs[cur + sb + dd], hp = hs[prev + sb + dd], ex = es[prev + sb + dd], dlv = dls[jd + dd];
+                accC += g[dd] * ht;
+                float dhn = dh[sb + dd] + g[dd] * cs;
+                float ddA = dhn * hp * ex;           // ∂L/∂(δ·A) through exp
+                dDelta[dd] += ddA * at[sb + dd] + dhn * bs * uu[dd];
+                if (dA != null) dA[sb + dd] += ddA * dlv;
+                float t = dhn * dlv;
+                accB += t * uu[dd];
+                duAcc[dd] += t * bs;
+                dh[sb + dd] = dhn * ex;
+            }
+            if (pC != null) pC[pb + s] += accC;
+            if (pB != null) pB[pb + s] += accB;
+        }
+    }
+
     static void forward(float[] out, float[] ckpt, float[] u, float[] delta, float[] a, float[] bm, float[] cm,
                         float[] dSkip, float[] z, float[] dBias, boolean softplus, int batch, int seqLen, int d,
                         int n, int chunk) {
@@ -74,7 +125,8 @@ final class Scan {
                     int row = b * seqLen + t, i0 = row * d + d0;
                     deltas(dl, delta, dBias, softplus, i0, d0, nd);
                     for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
-                    Simd.scanAdvance(at, dl, ex, 0, h, 0, h, 0, dub, bm, cm, row * n, y, nd, n);
+                    if (!Simd.scanAdvance(at, dl, ex, 0, h, 0, h, 0, dub, bm, cm, row * n, y, nd, n))
+                        advance(at, dl, ex, 0, h, 0, h, 0, dub, bm, cm, row * n, y, nd, n);
                     for (int dd = 0; dd < nd; dd++) {
                         int i = i0 + dd;
                         float v = y[dd];
@@ -130,7 +182,8 @@ final class Scan {
                         int j = t - t0, row = b * seqLen + t, i0 = row * d + d0;
                         deltas(dl, delta, dBias, softplus, i0, d0, nd);
                         for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
-                        Simd.scanAdvance(at, dl, es, j * sz, hs, j * sz, hs, (j + 1) * sz, dub, bm, cm, row * n, y, nd, n);
+                        if (!Simd.scanAdvance(at, dl, es, j * sz, hs, j * sz, hs, (j + 1) * sz, dub, bm, cm, row * n, y, nd, n))
+                            advance(at, dl, es, j * sz, hs, j * sz, hs, (j + 1) * sz, dub, bm, cm, row * n, y, nd, n);
                         System.arraycopy(dl, 0, dls, j * nd, nd);
                         System.arraycopy(y, 0, ys, j * nd, nd);
                     }
@@ -154,8 +207,9 @@ final class Scan {
                                 if (pD != null) pD[b * d + ch] += gg * uu[dd];
                             }
                         }
-                        Simd.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
-                                pC, pb, nd, n);
+                        if (!Simd.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
+                                pC, pb, nd, n))
+                            adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
                         if (softplus) softplusGrads(sg, delta, dBias, i0, d0, nd);
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;

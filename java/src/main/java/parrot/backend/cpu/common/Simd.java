@@ -22,19 +22,13 @@ public final class Simd {
 
         void exp(double[] a, int off, int n);
 
-        void scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
-                         float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
+        /** false: not available here, the caller's plain loop runs. */
+        boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
+                            float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
 
-        void scanAdvance(double[] at, double[] dl, double[] e, int eb, double[] hIn, int hib, double[] hOut, int hob,
-                         double[] dub, double[] bm, double[] cm, int rb, double[] y, int nd, int n);
-
-        void scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
-                         float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
-                         float[] dA, float[] pB, float[] pC, int pb, int nd, int n);
-
-        void scanAdjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at, double[] dls, int jd,
-                         double[] g, double[] uu, double[] bm, double[] cm, int rb, double[] dDelta, double[] duAcc,
-                         double[] dA, double[] pB, double[] pC, int pb, int nd, int n);
+        boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
+                            float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
+                            float[] dA, float[] pB, float[] pC, int pb, int nd, int n);
     }
 
     private static final Ops OPS = choose();
@@ -89,122 +83,49 @@ public final class Simd {
     }
 
     /**
-     * One step of Mamba's selective scan for a block of nd channels and n states, states laid out [N][nd] (the
-     * scan's inner loop; see parrot.backend.cpu.Scan): e = exp(δ·A) (kept for the backward), hOut = e·hIn + δu·B,
-     * y = Σ_s C·hOut. at is A transposed to [N][nd], dl holds δ and dub δ·u per channel; hIn may be hOut.
+     * One step of Mamba's selective scan for a block of nd channels and n states, states laid out [N][nd], as
+     * SIMD over channels; the plain loop it replaces, and so its definition, is Scan.advance in the CPU backend.
+     * Returns false, doing nothing, without the vector module: then that loop runs.
      */
-    public static void scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut,
-                                   int hob, float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
-        OPS.scanAdvance(at, dl, e, eb, hIn, hib, hOut, hob, dub, bm, cm, rb, y, nd, n);
+    public static boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut,
+                                      int hob, float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
+        return OPS.scanAdvance(at, dl, e, eb, hIn, hib, hOut, hob, dub, bm, cm, rb, y, nd, n);
     }
 
-    public static void scanAdvance(double[] at, double[] dl, double[] e, int eb, double[] hIn, int hib,
-                                   double[] hOut, int hob, double[] dub, double[] bm, double[] cm, int rb,
-                                   double[] y, int nd, int n) {
-        OPS.scanAdvance(at, dl, e, eb, hIn, hib, hOut, hob, dub, bm, cm, rb, y, nd, n);
+    /** The float64 CPU backend (gradient checks) keeps the plain loop. */
+    public static boolean scanAdvance(double[] at, double[] dl, double[] e, int eb, double[] hIn, int hib,
+                                      double[] hOut, int hob, double[] dub, double[] bm, double[] cm, int rb,
+                                      double[] y, int nd, int n) {
+        return false;
     }
 
-    /**
-     * The adjoint of one scan step for a block of nd channels, over all n states. With g = ∂L/∂y, the state
-     * gradient dh (from later steps, [N][nd]) becomes dhn = dh + g·C and is carried back as dhn·e; per channel it
-     * adds to dDelta (∂L/∂δ before softplus), duAcc (∂L/∂u) and dA ([N][nd], may be null); per state it adds
-     * Σ_channels g·h to pC[pb+s] and Σ_channels dhn·δ·u to pB[pb+s] (either may be null). hs holds the state
-     * after this step at cur and before it at prev; es the step's exp(δ·A) at prev; dls its δ at jd.
-     */
-    public static void scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
-                                   int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
-                                   float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
-        OPS.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
+    /** The adjoint of {@link #scanAdvance} over all n states (the plain loop: Scan.adjoint); false as there. */
+    public static boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
+                                      int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
+                                      float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
+        return OPS.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb,
+                nd, n);
     }
 
-    public static void scanAdjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at,
-                                   double[] dls, int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb,
-                                   double[] dDelta, double[] duAcc, double[] dA, double[] pB, double[] pC, int pb,
-                                   int nd, int n) {
-        OPS.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
+    public static boolean scanAdjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at,
+                                      double[] dls, int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb,
+                                      double[] dDelta, double[] duAcc, double[] dA, double[] pB, double[] pC, int pb,
+                                      int nd, int n) {
+        return false;
     }
 
     static final class ScalarOps implements Ops {
         @Override
-        public void scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut,
-                                int hob, float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
-            java.util.Arrays.fill(y, 0, nd, 0f);
-            for (int s = 0; s < n; s++) {
-                float bs = bm[rb + s], cs = cm[rb + s];
-                int sb = s * nd;
-                for (int dd = 0; dd < nd; dd++) {
-                    float ex = (float) Math.exp(dl[dd] * at[sb + dd]);
-                    e[eb + sb + dd] = ex;
-                    float v = ex * hIn[hib + sb + dd] + dub[dd] * bs;
-                    hOut[hob + sb + dd] = v;
-                    y[dd] += cs * v;
-                }
-            }
+        public boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut,
+                                   int hob, float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
+            return false;
         }
 
         @Override
-        public void scanAdvance(double[] at, double[] dl, double[] e, int eb, double[] hIn, int hib, double[] hOut,
-                                int hob, double[] dub, double[] bm, double[] cm, int rb, double[] y, int nd, int n) {
-            java.util.Arrays.fill(y, 0, nd, 0);
-            for (int s = 0; s < n; s++) {
-                double bs = bm[rb + s], cs = cm[rb + s];
-                int sb = s * nd;
-                for (int dd = 0; dd < nd; dd++) {
-                    double ex = Math.exp(dl[dd] * at[sb + dd]);
-                    e[eb + sb + dd] = ex;
-                    double v = ex * hIn[hib + sb + dd] + dub[dd] * bs;
-                    hOut[hob + sb + dd] = v;
-                    y[dd] += cs * v;
-                }
-            }
-        }
-
-        @Override
-        public void scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
-                                int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
-                                float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
-            for (int s = 0; s < n; s++) {
-                float bs = bm[rb + s], cs = cm[rb + s], accB = 0f, accC = 0f;
-                int sb = s * nd;
-                for (int dd = 0; dd < nd; dd++) {
-                    float ht = hs[cur + sb + dd], hp = hs[prev + sb + dd], ex = es[prev + sb + dd], dlv = dls[jd + dd];
-                    accC += g[dd] * ht;
-                    float dhn = dh[sb + dd] + g[dd] * cs;
-                    float ddA = dhn * hp * ex;           // ∂L/∂(δ·A) through exp
-                    dDelta[dd] += ddA * at[sb + dd] + dhn * bs * uu[dd];
-                    if (dA != null) dA[sb + dd] += ddA * dlv;
-                    float t = dhn * dlv;
-                    accB += t * uu[dd];
-                    duAcc[dd] += t * bs;
-                    dh[sb + dd] = dhn * ex;
-                }
-                if (pC != null) pC[pb + s] += accC;
-                if (pB != null) pB[pb + s] += accB;
-            }
-        }
-
-        @Override
-        public void scanAdjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at, double[] dls,
-                                int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb, double[] dDelta,
-                                double[] duAcc, double[] dA, double[] pB, double[] pC, int pb, int nd, int n) {
-            for (int s = 0; s < n; s++) {
-                double bs = bm[rb + s], cs = cm[rb + s], accB = 0, accC = 0;
-                int sb = s * nd;
-                for (int dd = 0; dd < nd; dd++) {
-                    double ht = hs[cur + sb + dd], hp = hs[prev + sb + dd], ex = es[prev + sb + dd], dlv = dls[jd + dd];
-                    accC += g[dd] * ht;
-                    double dhn = dh[sb + dd] + g[dd] * cs;
-                    double ddA = dhn * hp * ex;
-                    dDelta[dd] += ddA * at[sb + dd] + dhn * bs * uu[dd];
-                    if (dA != null) dA[sb + dd] += ddA * dlv;
-                    double t = dhn * dlv;
-                    accB += t * uu[dd];
-                    duAcc[dd] += t * bs;
-                    dh[sb + dd] = dhn * ex;
-                }
-                if (pC != null) pC[pb + s] += accC;
-                if (pB != null) pB[pb + s] += accB;
-            }
+        public boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
+                                   int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
+                                   float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
+            return false;
         }
 
         @Override

@@ -60,12 +60,9 @@ final class VectorOps implements Simd.Ops {
         return s;
     }
 
-    /** The float64 scan serves gradient checks: plain loops, Math.exp. */
-    private static final Simd.ScalarOps SCALAR = new Simd.ScalarOps();
-
     // Channels in vector-wide slices; for each slice the states run in order, so y stays in a register.
     @Override
-    public void scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
+    public boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
                             float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
         int o = 0;
         for (int up = F.loopBound(nd); o < up; o += F.length()) {
@@ -93,16 +90,11 @@ final class VectorOps implements Simd.Ops {
             }
             y[o] = yy;
         }
+        return true;
     }
 
     @Override
-    public void scanAdvance(double[] at, double[] dl, double[] e, int eb, double[] hIn, int hib, double[] hOut,
-                            int hob, double[] dub, double[] bm, double[] cm, int rb, double[] y, int nd, int n) {
-        SCALAR.scanAdvance(at, dl, e, eb, hIn, hib, hOut, hob, dub, bm, cm, rb, y, nd, n);
-    }
-
-    @Override
-    public void scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
+    public boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
                             float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
                             float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
         int vec = F.loopBound(nd);
@@ -143,13 +135,7 @@ final class VectorOps implements Simd.Ops {
             if (pC != null) pC[pb + s] += sC;
             if (pB != null) pB[pb + s] += sB;
         }
-    }
-
-    @Override
-    public void scanAdjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at, double[] dls,
-                            int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb, double[] dDelta,
-                            double[] duAcc, double[] dA, double[] pB, double[] pC, int pb, int nd, int n) {
-        SCALAR.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
+        return true;
     }
 
     // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.
