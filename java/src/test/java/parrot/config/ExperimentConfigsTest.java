@@ -71,6 +71,6 @@ class ExperimentConfigsTest {
             Sweep s = Sweep.load(f, List.of());
             assertFalse(s.cells().isEmpty(), f.toString());
         }
-        assertEquals(14, Sweep.load(DIR.resolve("sweeps/paper-small.json"), List.of()).cells().size());
+        assertEquals(17, Sweep.load(DIR.resolve("sweeps/paper-small.json"), List.of()).cells().size());
     }
 }
