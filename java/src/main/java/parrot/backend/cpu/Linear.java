@@ -4,8 +4,9 @@ import parrot.backend.cpu.common.Parallel;
 import parrot.backend.cpu.common.Simd;
 
 /**
- * out[N,O] = in[N,I]·W[O,I]ᵀ + b. Every inner loop is an axpy over a contiguous row (Simd); reductions run in
- * a fixed order so results do not depend on the thread count.
+ * out[N,O] = in[N,I]·W[O,I]ᵀ + b. Each product is a register-blocked Simd.gemm over a block of rows where the
+ * vector module is on; the plain loops below (an axpy over a contiguous row at a time) define it and are what the
+ * float64 twin runs. Reductions run in a fixed order so results do not depend on the thread count.
  */
 final class Linear {
     private static final int ROWS_GRAIN = 16;
@@ -20,9 +21,12 @@ final class Linear {
             for (int i = 0; i < ni; i++) wt[i * no + o] = w[o * ni + i];
         Parallel.forRange(n, ROWS_GRAIN, (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
+                if (b != null) System.arraycopy(b, 0, out, r * no, no);
+                else java.util.Arrays.fill(out, r * no, (r + 1) * no, 0f);
+            }
+            if (Simd.gemm(out, lo * no, no, in, lo * ni, ni, 1, wt, 0, no, hi - lo, ni, no)) return;
+            for (int r = lo; r < hi; r++) {
                 int ob = r * no, ib = r * ni;
-                if (b != null) System.arraycopy(b, 0, out, ob, no);
-                else java.util.Arrays.fill(out, ob, ob + no, 0f);
                 for (int i = 0; i < ni; i++) {
                     float a = in[ib + i];
                     if (a != 0f) Simd.axpy(out, ob, a, wt, i * no, no);
@@ -36,6 +40,16 @@ final class Linear {
                          int n, int ni, int no) {
         if (dw != null || db != null) {
             Parallel.forRange(no, 4, (lo, hi) -> {
+                // dW[lo..hi) += (doutᵀ)[lo..hi)·in, doutᵀ read in place (row stride 1, column stride no)
+                if (dw != null && Simd.gemm(dw, lo * ni, ni, dout, lo, 1, no, in, 0, ni, hi - lo, n, ni)) {
+                    if (db != null)
+                        for (int o = lo; o < hi; o++) {
+                            float bias = 0f;
+                            for (int r = 0; r < n; r++) bias += dout[r * no + o];
+                            db[o] += bias;
+                        }
+                    return;
+                }
                 for (int nb = 0; nb < n; nb += BLOCK) {            // a block of input rows stays in cache
                     int ne = Math.min(n, nb + BLOCK);
                     for (int o = lo; o < hi; o++) {
@@ -52,6 +66,7 @@ final class Linear {
         }
         if (din != null) {
             Parallel.forRange(n, ROWS_GRAIN, (lo, hi) -> {
+                if (Simd.gemm(din, lo * ni, ni, dout, lo * no, no, 1, w, 0, ni, hi - lo, no, ni)) return;
                 for (int r = lo; r < hi; r++) {
                     int ib = r * ni, gb = r * no;
                     for (int o = 0; o < no; o++) {

@@ -22,6 +22,9 @@ public final class Simd {
 
         void exp(double[] a, int off, int n);
 
+        boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb, int m,
+                     int k, int n);
+
         /** false: not available here, the caller's plain loop runs. */
         boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
                             float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
@@ -83,6 +86,23 @@ public final class Simd {
     }
 
     /**
+     * C += A·B for row-major blocks: c[co + r·ldc + j] += Σ_p a[ao + r·lda + p·aps]·b[bo + p·ldb + j] for r < m,
+     * j < n, p < k (A read with any strides, so Aᵀ needs no copy), each element summed over p in order (fused multiply-adds), so the result does not depend on
+     * how rows are split between threads. Register-blocked (4 rows × 2 vectors): a row-at-a-time axpy reloads
+     * and stores the output row for every p. Returns false, doing nothing, without the vector module.
+     */
+    public static boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+                               int ldb, int m, int k, int n) {
+        return OPS.gemm(c, co, ldc, a, ao, lda, aps, b, bo, ldb, m, k, n);
+    }
+
+    /** The float64 CPU backend (gradient checks) keeps its plain loops. */
+    public static boolean gemm(double[] c, int co, int ldc, double[] a, int ao, int lda, int aps, double[] b, int bo,
+                               int ldb, int m, int k, int n) {
+        return false;
+    }
+
+    /**
      * One step of Mamba's selective scan for a block of nd channels and n states, states laid out [N][nd], as
      * SIMD over channels; the plain loop it replaces, and so its definition, is Scan.advance in the CPU backend.
      * Returns false, doing nothing, without the vector module: then that loop runs.
@@ -115,6 +135,12 @@ public final class Simd {
     }
 
     static final class ScalarOps implements Ops {
+        @Override
+        public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+                            int ldb, int m, int k, int n) {
+            return false;
+        }
+
         @Override
         public boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut,
                                    int hob, float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {

@@ -60,6 +60,91 @@ final class VectorOps implements Simd.Ops {
         return s;
     }
 
+    @Override
+    public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb,
+                        int m, int k, int n) {
+        int r = 0;
+        for (; r + 4 <= m; r += 4) gemmRows4(c, co + r * ldc, ldc, a, ao + r * lda, lda, aps, b, bo, ldb, k, n);
+        for (; r < m; r++) gemmRow(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, n);
+        return true;
+    }
+
+    /** Four rows of C: 2 vectors of columns at a time (8 accumulators), then 1, then scalar columns. */
+    private static void gemmRows4(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+                                  int ldb, int k, int n) {
+        int w = F.length(), j = 0;
+        int c0 = co, c1 = co + ldc, c2 = co + 2 * ldc, c3 = co + 3 * ldc;
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda;
+        for (; j + 2 * w <= n; j += 2 * w) {
+            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), y0 = FloatVector.fromArray(F, c, c0 + j + w);
+            FloatVector x1 = FloatVector.fromArray(F, c, c1 + j), y1 = FloatVector.fromArray(F, c, c1 + j + w);
+            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), y2 = FloatVector.fromArray(F, c, c2 + j + w);
+            FloatVector x3 = FloatVector.fromArray(F, c, c3 + j), y3 = FloatVector.fromArray(F, c, c3 + j + w);
+            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
+                FloatVector bx = FloatVector.fromArray(F, b, bp), by = FloatVector.fromArray(F, b, bp + w);
+                FloatVector v = FloatVector.broadcast(F, a[a0 + ap]);
+                x0 = bx.fma(v, x0);
+                y0 = by.fma(v, y0);
+                v = FloatVector.broadcast(F, a[a1 + ap]);
+                x1 = bx.fma(v, x1);
+                y1 = by.fma(v, y1);
+                v = FloatVector.broadcast(F, a[a2 + ap]);
+                x2 = bx.fma(v, x2);
+                y2 = by.fma(v, y2);
+                v = FloatVector.broadcast(F, a[a3 + ap]);
+                x3 = bx.fma(v, x3);
+                y3 = by.fma(v, y3);
+            }
+            x0.intoArray(c, c0 + j);
+            y0.intoArray(c, c0 + j + w);
+            x1.intoArray(c, c1 + j);
+            y1.intoArray(c, c1 + j + w);
+            x2.intoArray(c, c2 + j);
+            y2.intoArray(c, c2 + j + w);
+            x3.intoArray(c, c3 + j);
+            y3.intoArray(c, c3 + j + w);
+        }
+        for (; j + w <= n; j += w) {
+            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), x1 = FloatVector.fromArray(F, c, c1 + j);
+            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), x3 = FloatVector.fromArray(F, c, c3 + j);
+            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
+                FloatVector bx = FloatVector.fromArray(F, b, bp);
+                x0 = bx.fma(FloatVector.broadcast(F, a[a0 + ap]), x0);
+                x1 = bx.fma(FloatVector.broadcast(F, a[a1 + ap]), x1);
+                x2 = bx.fma(FloatVector.broadcast(F, a[a2 + ap]), x2);
+                x3 = bx.fma(FloatVector.broadcast(F, a[a3 + ap]), x3);
+            }
+            x0.intoArray(c, c0 + j);
+            x1.intoArray(c, c1 + j);
+            x2.intoArray(c, c2 + j);
+            x3.intoArray(c, c3 + j);
+        }
+        if (j < n)
+            for (int r = 0; r < 4; r++) gemmTail(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, j, n);
+    }
+
+    private static void gemmRow(float[] c, int co, float[] a, int ao, int aps, float[] b, int bo, int ldb, int k,
+                                int n) {
+        int w = F.length(), j = 0;
+        for (; j + w <= n; j += w) {
+            FloatVector x = FloatVector.fromArray(F, c, co + j);
+            for (int p = 0, bp = bo + j; p < k; p++, bp += ldb)
+                x = FloatVector.fromArray(F, b, bp).fma(FloatVector.broadcast(F, a[ao + p * aps]), x);
+            x.intoArray(c, co + j);
+        }
+        gemmTail(c, co, a, ao, aps, b, bo, ldb, k, j, n);
+    }
+
+    /** Columns j0..n−1 of one row, scalar, with the same fused multiply-adds in the same order. */
+    private static void gemmTail(float[] c, int co, float[] a, int ao, int aps, float[] b, int bo, int ldb, int k,
+                                 int j0, int n) {
+        for (int j = j0; j < n; j++) {
+            float x = c[co + j];
+            for (int p = 0; p < k; p++) x = Math.fma(a[ao + p * aps], b[bo + p * ldb + j], x);
+            c[co + j] = x;
+        }
+    }
+
     // Channels in vector-wide slices; for each slice the states run in order, so y stays in a register.
     @Override
     public boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
