@@ -220,11 +220,15 @@ public final class Plots {
         return c;
     }
 
-    /** Longest evaluated length copied with string accuracy ≥ 0.5, against state bits; and the bound. */
+    /**
+     * Longest evaluated length copied with string accuracy ≥ 0.5, against state bits; and the bound. Only copy
+     * runs: the bound is about copying, and a lookup or phone-book run's lengths mean something else.
+     */
     static XYChart capacityChart(List<ObjectNode> runs) {
         List<JsonNode> withBits = new ArrayList<>();
         for (JsonNode r : runs)
-            if (r.hasNonNull("state_bits") && r.hasNonNull("copy_bound_length") && r.path("state_bits").asLong() > 0)
+            if (r.hasNonNull("state_bits") && r.hasNonNull("copy_bound_length") && r.path("state_bits").asLong() > 0
+                    && r.path("task").path("type").asText("copy").equals("copy"))
                 withBits.add(r);
         if (withBits.isEmpty()) return null;
         XYChart c = chart("capacity: longest length copied (string accuracy >= 0.5) against the state size",
