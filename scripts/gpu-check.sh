@@ -14,9 +14,17 @@
 # bench_attention.log, sanitizer-*.log, nvidia-smi.txt). The attention runs come after the parity run and never
 # change the exit status: 2 when there is no usable GPU (fast, one line), 1 when the bundle is missing, else the
 # selftest's exit code, or 1 if only the bench failed.
-# Time limits (seconds): GPU_CHECK_SELFTEST_TIMEOUT (default 300), GPU_CHECK_BENCH_TIMEOUT (default 240),
-# GPU_CHECK_ATTENTION_TIMEOUT (default 600), GPU_CHECK_SANITIZER_TIMEOUT (default 600 per tool).
+# After the selftest it also trains the quickstart models on the GPU (bin/parrot train --device cuda; their
+# result.json files go to OUTDIR/quickstart/, the log to train.log).
+# Time: the whole script keeps within GPU_CHECK_BUDGET seconds (default 540, so that it ends by itself inside a
+# 10-minute device command, everything so far written); each step gets at most its own limit and what is left:
+# GPU_CHECK_SELFTEST_TIMEOUT (default 240), GPU_CHECK_TRAIN_TIMEOUT (150), GPU_CHECK_BENCH_TIMEOUT (120),
+# GPU_CHECK_SCAN_TIMEOUT (120), GPU_CHECK_ATTENTION_TIMEOUT (180), GPU_CHECK_SANITIZER_TIMEOUT (90 per run). A
+# step with under 15 s left is skipped and says so. The order is the order of need: parity, training, benchmarks,
+# sanitizer.
 set -u
+start_s=$(date +%s)
+deadline_s=$((start_s + ${GPU_CHECK_BUDGET:-540}))
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 OUTDIR" >&2
@@ -85,10 +93,12 @@ printf '%s\n' "${libs:-(none found)}"
 echo "== java on PATH: ${java_on_path:-none}; the bundle runs its own: $bundled_java"
 
 selftest_rc=""
+train_rc=""
 bench_rc=""
 attention_rc=""
 memcheck_rc=""
 racecheck_rc=""
+scan_memcheck_rc=""
 write_env() {
     {
         printf '{\n'
@@ -104,36 +114,57 @@ write_env() {
         printf '  "bundled_java": %s,\n' "$(json_str "$bundled_java")"
         printf '  "cpu_cores": %s,\n' "$(nproc 2>/dev/null || echo null)"
         printf '  "selftest_exit": %s,\n' "$(json_rc "$selftest_rc")"
+        printf '  "train_quickstart_exit": %s,\n' "$(json_rc "$train_rc")"
         printf '  "bench_exit": %s,\n' "$(json_rc "$bench_rc")"
         printf '  "bench_attention_exit": %s,\n' "$(json_rc "$attention_rc")"
         printf '  "sanitizer_memcheck_exit": %s,\n' "$(json_rc "$memcheck_rc")"
-        printf '  "sanitizer_racecheck_exit": %s\n' "$(json_rc "$racecheck_rc")"
+        printf '  "sanitizer_racecheck_exit": %s,\n' "$(json_rc "$racecheck_rc")"
+        printf '  "sanitizer_scan_memcheck_exit": %s,\n' "$(json_rc "$scan_memcheck_rc")"
+        printf '  "seconds_used": %s\n' "$(( $(date +%s) - start_s ))"
         printf '}\n'
     } > "$out/env.json"
 }
 write_env   # the facts first, in case a run below hangs
 
-run_limited() {   # seconds, command...
-    local limit=$1
+left_s() { echo $((deadline_s - $(date +%s))); }
+run_limited() {   # seconds, command... — at most that long, and never past the script's budget (exit 124 then)
+    local limit=$1 left
     shift
-    if command -v timeout >/dev/null 2>&1; then timeout --kill-after=10 "$limit" "$@"; else "$@"; fi
+    left=$(( $(left_s) - 5 ))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -lt 15 ]; then
+        echo "gpu-check: out of time budget (GPU_CHECK_BUDGET), skipped: $*"
+        return 124
+    fi
+    if command -v timeout >/dev/null 2>&1; then timeout --kill-after=5 "$limit" "$@"; else "$@"; fi
 }
 
 echo "== selftest: bin/parrot selftest --device cuda --json $out/parity.json"
-run_limited "${GPU_CHECK_SELFTEST_TIMEOUT:-300}" "$parrot" selftest --device cuda --json "$out/parity.json" 2>&1 |
+run_limited "${GPU_CHECK_SELFTEST_TIMEOUT:-240}" "$parrot" selftest --device cuda --json "$out/parity.json" 2>&1 |
     tee "$out/selftest.log"
 selftest_rc=${PIPESTATUS[0]}
+write_env
+echo "== train: bin/parrot train --config experiments/quickstart.json --device cuda (results: $out/quickstart/)"
+run_limited "${GPU_CHECK_TRAIN_TIMEOUT:-150}" "$parrot" train --config "$root/experiments/quickstart.json" \
+    --device cuda --out "$work/runs/quickstart" 2>&1 | tee "$out/train.log"
+train_rc=${PIPESTATUS[0]}
+for f in "$work"/runs/quickstart/*/result.json; do
+    [ -f "$f" ] || continue
+    m=$(basename "$(dirname "$f")")
+    mkdir -p "$out/quickstart/$m" && cp "$f" "$out/quickstart/$m/result.json"
+done
+write_env
 echo "== bench: bin/parrot bench gpu --json $out/bench.json"
-run_limited "${GPU_CHECK_BENCH_TIMEOUT:-240}" "$parrot" bench gpu --json "$out/bench.json" 2>&1 | tee "$out/bench.log"
+run_limited "${GPU_CHECK_BENCH_TIMEOUT:-120}" "$parrot" bench gpu --json "$out/bench.json" 2>&1 | tee "$out/bench.log"
 bench_rc=${PIPESTATUS[0]}
 # Selective-scan benchmark (scripts/bench_scan.py: parrot's scan kernels vs PyTorch and parrot's attention, JSON in
 # OUTDIR/bench_scan.json). Guarded: without python3 + CUDA PyTorch it is skipped, and a failure or timeout
-# (GPU_CHECK_SCAN_TIMEOUT, default 300 s) is logged but changes neither the other checks nor the exit code.
+# (GPU_CHECK_SCAN_TIMEOUT) is logged but changes neither the other checks nor the exit code.
 scan_rc=skipped
 if [ "${GPU_CHECK_SCAN:-1}" != 0 ] && command -v python3 >/dev/null 2>&1 &&
     python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
     echo "== bench_scan: python3 scripts/bench_scan.py --jar $home/lib/parrot.jar --json $out/bench_scan.json"
-    run_limited "${GPU_CHECK_SCAN_TIMEOUT:-300}" python3 "$root/scripts/bench_scan.py" --jar "$home/lib/parrot.jar" \
+    run_limited "${GPU_CHECK_SCAN_TIMEOUT:-120}" python3 "$root/scripts/bench_scan.py" --jar "$home/lib/parrot.jar" \
         --json "$out/bench_scan.json" 2>&1 | tee "$out/bench_scan.log"
     scan_rc=${PIPESTATUS[0]}
 else
@@ -147,8 +178,9 @@ bench_attention="$root/scripts/bench_attention.py"
 if command -v python3 >/dev/null 2>&1 && [ -f "$bench_attention" ] &&
     python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
     echo "== attention bench: python3 scripts/bench_attention.py --jar lib/parrot.jar --json $out/bench_attention.json"
-    run_limited "${GPU_CHECK_ATTENTION_TIMEOUT:-600}" python3 "$bench_attention" --jar "$home/lib/parrot.jar" \
-        --json "$out/bench_attention.json" 2>&1 | tee "$out/bench_attention.log"
+    att_limit=${GPU_CHECK_ATTENTION_TIMEOUT:-180}
+    run_limited "$att_limit" python3 "$bench_attention" --jar "$home/lib/parrot.jar" \
+        --budget-s $(( att_limit * 2 / 3 )) --json "$out/bench_attention.json" 2>&1 | tee "$out/bench_attention.log"
     attention_rc=${PIPESTATUS[0]}
     write_env
     sanitizer=$(command -v compute-sanitizer 2>/dev/null || true)
@@ -160,13 +192,25 @@ if command -v python3 >/dev/null 2>&1 && [ -f "$bench_attention" ] &&
         fi
         for tool in memcheck racecheck; do
             echo "== compute-sanitizer --tool $tool: bench_attention.py --tiny (log: $out/sanitizer-$tool.log)"
-            run_limited "${GPU_CHECK_SANITIZER_TIMEOUT:-600}" "$sanitizer" --tool "$tool" ${filter[@]+"${filter[@]}"} \
+            run_limited "${GPU_CHECK_SANITIZER_TIMEOUT:-90}" "$sanitizer" --tool "$tool" ${filter[@]+"${filter[@]}"} \
                 --error-exitcode 3 python3 "$bench_attention" --tiny --jar "$home/lib/parrot.jar" \
                 --json "$out/sanitizer-$tool.json" > "$out/sanitizer-$tool.log" 2>&1
             rc=$?
             tail -n 5 "$out/sanitizer-$tool.log"
             if [ "$tool" = memcheck ]; then memcheck_rc=$rc; else racecheck_rc=$rc; fi
         done
+        write_env
+        # the selective scan's kernels on one small case (memcheck; the scan shares no memory between threads
+        # beyond its block reductions, which racecheck would need far longer to cover)
+        scan_filter=()
+        [ ${#filter[@]} -gt 0 ] && scan_filter=(--kernel-name kns=parrot_scan)
+        echo "== compute-sanitizer --tool memcheck: bench_scan.py, one small case (log: $out/sanitizer-scan-memcheck.log)"
+        run_limited "${GPU_CHECK_SANITIZER_TIMEOUT:-90}" "$sanitizer" --tool memcheck ${scan_filter[@]+"${scan_filter[@]}"} \
+            --error-exitcode 3 python3 "$root/scripts/bench_scan.py" --jar "$home/lib/parrot.jar" --lengths 100 \
+            --batch 2 --d-inner 96 --heads 2 --warmup 0 --iters 1 --torch-iters 1 --no-compile \
+            --json "$out/sanitizer-scan.json" > "$out/sanitizer-scan-memcheck.log" 2>&1
+        scan_memcheck_rc=$?
+        tail -n 5 "$out/sanitizer-scan-memcheck.log"
         write_env
     else
         echo "== compute-sanitizer: not found, skipped"
@@ -175,8 +219,9 @@ else
     echo "== attention bench: skipped (needs python3 with a CUDA build of PyTorch)"
 fi
 
-echo "== gpu-check: selftest exit $selftest_rc, bench exit $bench_rc, attention bench exit ${attention_rc:-skipped}," \
-    "sanitizer memcheck ${memcheck_rc:-skipped} racecheck ${racecheck_rc:-skipped}; results in $out"
+echo "== gpu-check: selftest exit $selftest_rc, train exit $train_rc, bench exit $bench_rc, attention bench exit ${attention_rc:-skipped}," \
+    "sanitizer memcheck ${memcheck_rc:-skipped} racecheck ${racecheck_rc:-skipped} scan ${scan_memcheck_rc:-skipped};" \
+    "$(( $(date +%s) - start_s )) s; results in $out"
 if [ "$selftest_rc" -ne 0 ]; then exit "$selftest_rc"; fi
 if [ "$bench_rc" -ne 0 ]; then exit 1; fi
 exit 0
