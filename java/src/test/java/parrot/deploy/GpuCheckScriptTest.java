@@ -87,6 +87,18 @@ class GpuCheckScriptTest {
         assertEquals(0, p.waitFor());
     }
 
+    /** The script run with a stand-in GPU and bundle; calls lists bin/parrot's invocations. */
+    private record Checked(Path root, Path out, Path calls, Run run) {
+    }
+
+    private static Checked withStandIns(Path tmp, String budget) throws Exception {
+        Path root = scratchRepo(tmp);
+        fakeBundle(root, tmp);
+        Path calls = tmp.resolve("calls.txt"), out = tmp.resolve("out");
+        Run r = run(root, fakeNvidiaSmi(tmp), out, Map.of("PARROT_CALLS", calls.toString(), "GPU_CHECK_BUDGET", budget));
+        return new Checked(root, out, calls, r);
+    }
+
     @Test
     void withoutAGpuItFailsFastWithOneLine(@TempDir Path tmp) throws Exception {
         Path root = scratchRepo(tmp);
@@ -106,10 +118,9 @@ class GpuCheckScriptTest {
 
     @Test
     void runsParityTrainingAndBenchInOrderAndRecordsThem(@TempDir Path tmp) throws Exception {
-        Path root = scratchRepo(tmp);
-        fakeBundle(root, tmp);
-        Path calls = tmp.resolve("calls.txt"), out = tmp.resolve("out");
-        Run r = run(root, fakeNvidiaSmi(tmp), out, Map.of("PARROT_CALLS", calls.toString()));
+        Checked c = withStandIns(tmp, "540");
+        Path root = c.root(), out = c.out(), calls = c.calls();
+        Run r = c.run();
         assertEquals(0, r.exit(), r.output());
         List<String> lines = Files.readAllLines(calls);
         assertEquals(3, lines.size(), lines.toString());
@@ -132,10 +143,9 @@ class GpuCheckScriptTest {
 
     @Test
     void stepsPastTheTimeBudgetAreSkippedAndSaySo(@TempDir Path tmp) throws Exception {
-        Path root = scratchRepo(tmp);
-        fakeBundle(root, tmp);
-        Path calls = tmp.resolve("calls.txt"), out = tmp.resolve("out");
-        Run r = run(root, fakeNvidiaSmi(tmp), out, Map.of("PARROT_CALLS", calls.toString(), "GPU_CHECK_BUDGET", "10"));
+        Checked c = withStandIns(tmp, "10");
+        Path out = c.out(), calls = c.calls();
+        Run r = c.run();
         assertEquals(124, r.exit(), r.output());
         assertTrue(Files.notExists(calls), "nothing ran");
         assertTrue(r.output().contains("out of time budget (GPU_CHECK_BUDGET), skipped"), r.output());
