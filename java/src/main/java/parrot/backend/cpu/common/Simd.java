@@ -25,6 +25,8 @@ public final class Simd {
         boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb, int m,
                      int k, int n);
 
+        boolean softplus(float[] a, int off, int n);
+
         /** false: not available here, the caller's plain loop runs. */
         boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
                             float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
@@ -86,6 +88,20 @@ public final class Simd {
     }
 
     /**
+     * a[off..off+n) = softplus(a[off..off+n)) in place, with torch's threshold (x above 20 stays x), on vector
+     * exp and log1p: Math.log1p is not an intrinsic, and the scan takes one softplus per channel and step, twice.
+     * Returns false, doing nothing, without the vector module (the plain loop is Scan.softplus).
+     */
+    public static boolean softplus(float[] a, int off, int n) {
+        return OPS.softplus(a, off, n);
+    }
+
+    /** The float64 CPU backend keeps the plain loop. */
+    public static boolean softplus(double[] a, int off, int n) {
+        return false;
+    }
+
+    /**
      * C += A·B for row-major blocks: c[co + r·ldc + j] += Σ_p a[ao + r·lda + p·aps]·b[bo + p·ldb + j] for r < m,
      * j < n, p < k (A read with any strides, so Aᵀ needs no copy), each element summed over p in order (fused multiply-adds), so the result does not depend on
      * how rows are split between threads. Register-blocked (4 rows × 2 vectors): a row-at-a-time axpy reloads
@@ -135,6 +151,11 @@ public final class Simd {
     }
 
     static final class ScalarOps implements Ops {
+        @Override
+        public boolean softplus(float[] a, int off, int n) {
+            return false;
+        }
+
         @Override
         public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
                             int ldb, int m, int k, int n) {

@@ -61,6 +61,18 @@ final class VectorOps implements Simd.Ops {
     }
 
     @Override
+    public boolean softplus(float[] a, int off, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, a, off + i);
+            FloatVector y = x.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P);
+            y.blend(x, x.compare(VectorOperators.GT, 20f)).intoArray(a, off + i);
+        }
+        for (; i < n; i++) a[off + i] = a[off + i] > 20f ? a[off + i] : (float) Math.log1p(Math.exp(a[off + i]));
+        return true;
+    }
+
+    @Override
     public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb,
                         int m, int k, int n) {
         int r = 0;
