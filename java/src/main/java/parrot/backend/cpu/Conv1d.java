@@ -1,17 +1,29 @@
 package parrot.backend.cpu;
 
 import parrot.backend.cpu.common.Parallel;
+import parrot.backend.cpu.common.Simd;
 
 /**
  * Causal depthwise conv1d over time (Mamba's conv1d: groups = channels, padding K−1, first seqLen outputs),
  * on channels-last activations [batch·seqLen, C] with weight [C, K]. Parallel over sequences; every output
- * and every weight gradient is summed in a fixed order.
+ * and every weight gradient is summed in a fixed order. The inner loops run over channels, contiguous in the
+ * activations and in the transposed weight [K, C] and weight-gradient partials, as Simd.mulAdd where the vector
+ * module is on (bitwise the plain loops beside each call).
  */
 final class Conv1d {
     private Conv1d() {
     }
 
+    /** [C, K] → [K, C]. */
+    private static float[] transposed(float[] w, int c, int k) {
+        float[] wt = new float[k * c];
+        for (int ch = 0; ch < c; ch++)
+            for (int j = 0; j < k; j++) wt[j * c + ch] = w[ch * k + j];
+        return wt;
+    }
+
     static void forward(float[] out, float[] in, float[] w, float[] bias, int batch, int seqLen, int c, int k) {
+        float[] wt = transposed(w, c, k);
         Parallel.forRange(batch * seqLen, 64, (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 int t = r % seqLen, ob = r * c;
@@ -19,8 +31,9 @@ final class Conv1d {
                 for (int j = 0; j < k; j++) {
                     int ts = t - k + 1 + j;
                     if (ts < 0) continue;
-                    int ib = (r - t + ts) * c;
-                    for (int ch = 0; ch < c; ch++) out[ob + ch] += w[ch * k + j] * in[ib + ch];
+                    int ib = (r - t + ts) * c, wb = j * c;
+                    if (!Simd.mulAdd(out, ob, wt, wb, in, ib, c))
+                        for (int ch = 0; ch < c; ch++) out[ob + ch] += wt[wb + ch] * in[ib + ch];
                 }
             }
         });
@@ -30,14 +43,16 @@ final class Conv1d {
                          int seqLen, int c, int k) {
         if (din != null) {
             // din[t] += Σ_j w[j]·dout[t + K−1 − j]
+            float[] wt = transposed(w, c, k);
             Parallel.forRange(batch * seqLen, 64, (lo, hi) -> {
                 for (int r = lo; r < hi; r++) {
                     int t = r % seqLen, ib = r * c;
                     for (int j = 0; j < k; j++) {
                         int to = t + k - 1 - j;
                         if (to >= seqLen) continue;
-                        int ob = (r - t + to) * c;
-                        for (int ch = 0; ch < c; ch++) din[ib + ch] += w[ch * k + j] * dout[ob + ch];
+                        int ob = (r - t + to) * c, wb = j * c;
+                        if (!Simd.mulAdd(din, ib, wt, wb, dout, ob, c))
+                            for (int ch = 0; ch < c; ch++) din[ib + ch] += wt[wb + ch] * dout[ob + ch];
                     }
                 }
             });
@@ -46,20 +61,21 @@ final class Conv1d {
             // channel-parallel: each weight sums over (sequence, time) in order, whatever the split
             Parallel.forRange(c, 8, (lo, hi) -> {
                 int nc = hi - lo;
-                float[] sw = new float[nc * k], sb = new float[nc];
+                float[] sw = new float[k * nc], sb = new float[nc];     // sw: [K, this block's channels]
                 for (int r = 0; r < batch * seqLen; r++) {
                     int t = r % seqLen, ob = r * c;
                     for (int ch = lo; ch < hi; ch++) sb[ch - lo] += dout[ob + ch];
                     for (int j = 0; j < k; j++) {
                         int ts = t - k + 1 + j;
                         if (ts < 0) continue;
-                        int ib = (r - t + ts) * c;
-                        for (int ch = lo; ch < hi; ch++) sw[(ch - lo) * k + j] += dout[ob + ch] * in[ib + ch];
+                        int ib = (r - t + ts) * c, sj = j * nc;
+                        if (!Simd.mulAdd(sw, sj, dout, ob + lo, in, ib + lo, nc))
+                            for (int ch = lo; ch < hi; ch++) sw[sj + ch - lo] += dout[ob + ch] * in[ib + ch];
                     }
                 }
                 for (int ch = lo; ch < hi; ch++) {
                     if (db != null) db[ch] += sb[ch - lo];
-                    if (dw != null) for (int j = 0; j < k; j++) dw[ch * k + j] += sw[(ch - lo) * k + j];
+                    if (dw != null) for (int j = 0; j < k; j++) dw[ch * k + j] += sw[j * nc + ch - lo];
                 }
             });
         }

@@ -25,7 +25,7 @@ public final class Simd {
         boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb, int m,
                      int k, int n);
 
-        boolean softplus(float[] a, int off, int n);
+        boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n);
 
         /** false: not available here, the caller's plain loop runs. */
         boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
@@ -88,16 +88,16 @@ public final class Simd {
     }
 
     /**
-     * a[off..off+n) = softplus(a[off..off+n)) in place, with torch's threshold (x above 20 stays x), on vector
-     * exp and log1p: Math.log1p is not an intrinsic, and the scan takes one softplus per channel and step, twice.
-     * Returns false, doing nothing, without the vector module (the plain loop is Scan.softplus).
+     * y[yo..yo+n) += a[ao..ao+n)·b[bo..bo+n), elementwise, a multiply then an add (no fused multiply-add), so
+     * the result is bitwise the plain loop's wherever the split between vector body and tail falls. Returns
+     * false, doing nothing, without the vector module.
      */
-    public static boolean softplus(float[] a, int off, int n) {
-        return OPS.softplus(a, off, n);
+    public static boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n) {
+        return OPS.mulAdd(y, yo, a, ao, b, bo, n);
     }
 
     /** The float64 CPU backend keeps the plain loop. */
-    public static boolean softplus(double[] a, int off, int n) {
+    public static boolean mulAdd(double[] y, int yo, double[] a, int ao, double[] b, int bo, int n) {
         return false;
     }
 
@@ -152,7 +152,7 @@ public final class Simd {
 
     static final class ScalarOps implements Ops {
         @Override
-        public boolean softplus(float[] a, int off, int n) {
+        public boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n) {
             return false;
         }
 

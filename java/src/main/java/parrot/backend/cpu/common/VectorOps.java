@@ -2,6 +2,7 @@ package parrot.backend.cpu.common;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -61,14 +62,12 @@ final class VectorOps implements Simd.Ops {
     }
 
     @Override
-    public boolean softplus(float[] a, int off, int n) {
+    public boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
-        for (int up = F.loopBound(n); i < up; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, a, off + i);
-            FloatVector y = x.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P);
-            y.blend(x, x.compare(VectorOperators.GT, 20f)).intoArray(a, off + i);
-        }
-        for (; i < n; i++) a[off + i] = a[off + i] > 20f ? a[off + i] : (float) Math.log1p(Math.exp(a[off + i]));
+        for (int up = F.loopBound(n); i < up; i += F.length())
+            FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i))
+                    .add(FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] += a[ao + i] * b[bo + i];
         return true;
     }
 
@@ -167,7 +166,7 @@ final class VectorOps implements Simd.Ops {
             FloatVector yv = FloatVector.zero(F);
             for (int s = 0; s < n; s++) {
                 int sb = s * nd + o;
-                FloatVector ex = dlv.mul(FloatVector.fromArray(F, at, sb)).lanewise(VectorOperators.EXP);
+                FloatVector ex = expV(dlv.mul(FloatVector.fromArray(F, at, sb)));
                 ex.intoArray(e, eb + sb);
                 FloatVector v = ex.fma(FloatVector.fromArray(F, hIn, hib + sb), dubv.mul(bm[rb + s]));
                 v.intoArray(hOut, hob + sb);
@@ -179,7 +178,7 @@ final class VectorOps implements Simd.Ops {
             float yy = 0f;
             for (int s = 0; s < n; s++) {
                 int i = s * nd + o;
-                float ex = (float) Math.exp(dl[o] * at[i]);
+                float ex = expS(dl[o] * at[i]);
                 e[eb + i] = ex;
                 float v = ex * hIn[hib + i] + dub[o] * bm[rb + s];
                 hOut[hob + i] = v;
@@ -235,13 +234,52 @@ final class VectorOps implements Simd.Ops {
         return true;
     }
 
+    /*
+     * exp on vectors from IEEE adds, multiplies and fused multiply-adds only (Cephes expf: x = n·ln2 + r, a
+     * degree-6 polynomial in r, times 2^n by exponent bits), ~2 ulp. VectorOperators.EXP is not used because it
+     * is not reproducible: interpreted and C1 code compute it lane by lane with Math.exp, C2 with SVML, so a run's
+     * numbers would depend on when the JIT compiled the loop. These operations give the same bits in every tier.
+     */
+    private static final float EXP_HI = 88.3762626647949f, EXP_LO = -87.3365478515625f;
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f;   // 1.5·2^23: adding it rounds to an integer in the low bits
+    private static final float[] EXP_P = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+            1.6666665459e-1f, 5.0000001201e-1f};
+
+    static FloatVector expV(FloatVector x) {
+        x = x.max(EXP_LO).min(EXP_HI);
+        FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(F, EXP_P[0]);
+        for (int i = 1; i < EXP_P.length; i++) p = p.fma(r, FloatVector.broadcast(F, EXP_P[i]));
+        FloatVector e = p.mul(r).fma(r, r).add(1f);                       // 1 + r + r²·p(r)
+        IntVector bits = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUNDER)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return e.mul(bits.reinterpretAsFloats());
+    }
+
+    /** {@link #expV} on one float, the same operations in the same order. */
+    static float expS(float x) {
+        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(x, LOG2E, ROUNDER);
+        float n = t - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = EXP_P[0];
+        for (int i = 1; i < EXP_P.length; i++) p = Math.fma(p, r, EXP_P[i]);
+        float e = Math.fma(p * r, r, r) + 1f;
+        int bits = ((Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUNDER)) + 127) << 23;
+        return e * Float.intBitsToFloat(bits);
+    }
+
     // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.
     @Override
     public void exp(float[] a, int off, int n) {
         int i = 0;
         for (int up = F.loopBound(n); i < up; i += F.length())
-            FloatVector.fromArray(F, a, off + i).lanewise(VectorOperators.EXP).intoArray(a, off + i);
-        for (; i < n; i++) a[off + i] = (float) Math.exp(a[off + i]);
+            expV(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
+        for (; i < n; i++) a[off + i] = expS(a[off + i]);
     }
 
     @Override
