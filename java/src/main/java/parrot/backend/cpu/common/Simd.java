@@ -1,7 +1,8 @@
 package parrot.backend.cpu.common;
 
 /**
- * The few vector loops the CPU backend's hot paths are made of. HotSpot 17 does not auto-vectorize a loop
+ * The vector loops the CPU backend's hot paths are made of (for the GEMM, the scan and conv1d only their vector
+ * forms: the plain loops that define them stay in the backend's files). HotSpot 17 does not auto-vectorize a loop
  * whose two arrays are indexed at different offsets (it cannot rule out that they alias), which is every
  * row-of-a-matrix loop; the Vector API does, 5–10× faster. It is an incubator module in Java 17, so it is used
  * only when the JVM was started with {@code --add-modules jdk.incubator.vector} (the Makefile, launcher and
@@ -22,12 +23,12 @@ public final class Simd {
 
         void exp(double[] a, int off, int n);
 
+        // The boolean ones return false where they are not available: the caller's plain loop runs.
         boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb, int m,
                      int k, int n);
 
         boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n);
 
-        /** false: not available here, the caller's plain loop runs. */
         boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
                             float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
 
@@ -103,8 +104,8 @@ public final class Simd {
 
     /**
      * C += A·B for row-major blocks: c[co + r·ldc + j] += Σ_p a[ao + r·lda + p·aps]·b[bo + p·ldb + j] for r < m,
-     * j < n, p < k (A read with any strides, so Aᵀ needs no copy), each element summed over p in order (fused multiply-adds), so the result does not depend on
-     * how rows are split between threads. Register-blocked (4 rows × 2 vectors): a row-at-a-time axpy reloads
+     * j < n, p < k (A read with any strides, so Aᵀ needs no copy), each element summed over p in order (fused
+     * multiply-adds), so the result does not depend on how rows are split between threads. Register-blocked (4 rows × 2 vectors): a row-at-a-time axpy reloads
      * and stores the output row for every p. Returns false, doing nothing, without the vector module.
      */
     public static boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
