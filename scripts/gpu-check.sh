@@ -39,6 +39,23 @@ if ! smi=$(nvidia-smi 2>&1); then
     exit 2
 fi
 
+# The emulated CUDA device (make emu-device: libcuda.so.1 implemented on the CPU) is not a GPU: refuse it, so that
+# nothing it produces is ever taken for GPU evidence. It is found by the device name it reports, in the libcuda.so.1
+# the JVM would load (LD_LIBRARY_PATH first, then the linker cache); parity.json is checked again below.
+emulated_name="emulated CUDA device (CPU)"
+libcudas=""
+IFS=: read -r -a ld_dirs <<< "${LD_LIBRARY_PATH:-}"
+for d in ${ld_dirs[@]+"${ld_dirs[@]}"}; do
+    [ -n "$d" ] && [ -f "$d/libcuda.so.1" ] && libcudas="$libcudas $d/libcuda.so.1"
+done
+libcudas="$libcudas $(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*libcuda\.so\.1 .*=> //p' | head -n 1)"
+for f in $libcudas; do
+    if [ -f "$f" ] && grep -aqF "$emulated_name" "$f"; then
+        echo "gpu-check: no GPU here: $f is the $emulated_name, not a GPU (take build/emu-device off LD_LIBRARY_PATH)" >&2
+        exit 2
+    fi
+done
+
 root=$(cd "$(dirname "$0")/.." && pwd)
 bundle=$(ls -1 "$root"/dist/parrot-*-linux-x86_64.tar.xz 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$bundle" ]; then
@@ -144,6 +161,11 @@ run_limited "${GPU_CHECK_SELFTEST_TIMEOUT:-240}" "$parrot" selftest --device cud
     tee "$out/selftest.log"
 selftest_rc=${PIPESTATUS[0]}
 write_env
+if [ -f "$out/parity.json" ] && grep -q '"emulated" *: *true' "$out/parity.json"; then
+    echo "gpu-check: the selftest ran on the $emulated_name, not a GPU: stopping; nothing here is a GPU result" >&2
+    mv "$out/parity.json" "$out/parity-emulated-not-a-gpu.json"
+    exit 2
+fi
 echo "== train: bin/parrot train --config experiments/quickstart.json --device cuda (results: $out/quickstart/)"
 run_limited "${GPU_CHECK_TRAIN_TIMEOUT:-150}" "$parrot" train --config "$root/experiments/quickstart.json" \
     --device cuda --out "$work/runs/quickstart" 2>&1 | tee "$out/train.log"

@@ -7,6 +7,7 @@ import parrot.bench.TrainingBench;
 import parrot.backend.cuda.CudaBackend;
 import parrot.backend.cuda.DeviceChoice;
 import parrot.backend.cuda.DeviceSelector;
+import parrot.backend.cuda.Emulation;
 import parrot.backend.cpu.common.Parallel;
 import parrot.results.ResultsIO;
 import picocli.CommandLine.Command;
@@ -115,8 +116,21 @@ final class BenchCommand implements Runnable {
             doc.put("git_commit", BuildInfo.gitCommit());
             doc.put("date", java.time.Instant.now().toString());
             java.util.List<Object> rows = new java.util.ArrayList<>();
-            try (Backend gpu = new CudaBackend(choice.ordinal()); Backend cpu = new CpuBackend()) {
-                for (String cfg : new String[]{TrainingBench.SMALL, TrainingBench.PAPER}) {
+            try (CudaBackend gpu = new CudaBackend(choice.ordinal()); Backend cpu = new CpuBackend()) {
+                boolean emulated = gpu.emulated();
+                Evidence.refuseResultsFolder(json, emulated, "--json");
+                doc.put("device", gpu.name());
+                doc.put("device_name", gpu.deviceName());
+                doc.put("emulated", emulated);
+                if (emulated) {
+                    doc.put("note", "ran on the " + Emulation.DEVICE_NAME + " (the CUDA driver implemented on the CPU): "
+                            + "these are not GPU timings");
+                    System.out.println("bench gpu: on the " + Emulation.DEVICE_NAME + ": the CUDA driver implemented on "
+                            + "the CPU; these are not GPU timings (the paper-scale model is left out)");
+                }
+                String[] configs = emulated ? new String[]{TrainingBench.SMALL}
+                        : new String[]{TrainingBench.SMALL, TrainingBench.PAPER};
+                for (String cfg : configs) {
                     TrainingBench.Result g = TrainingBench.run(gpu, cfg, 3, steps);
                     TrainingBench.Result c = TrainingBench.run(cpu, cfg, 1, cpuSteps);
                     double ratio = g.tokensPerSecond() / c.tokensPerSecond();
@@ -124,7 +138,6 @@ final class BenchCommand implements Runnable {
                             g.parameters(), g.tokensPerSecond(), c.tokensPerSecond(), ratio);
                     rows.add(Map.of("gpu", g, "cpu", c, "ratio_gpu_over_cpu", ratio));
                 }
-                doc.put("device", gpu.name());
             }
             doc.put("training", rows);
             if (json != null) ResultsIO.write(json, doc);

@@ -25,7 +25,11 @@ final class Devices {
             throw new IllegalArgumentException("--device " + device + ": " + e.getMessage());
         }
         Backend be = choice.isCuda() ? new CudaBackend(choice.ordinal()) : new CpuBackend();
-        log.info("device: {} ({})", be.name(), choice.reason());
+        if (Evidence.emulated(be))
+            log.info("device: {} ({}): the CPU implementation of the CUDA driver, not a GPU; nothing it reports is a "
+                    + "GPU result", be.name(), choice.reason());
+        else
+            log.info("device: {} ({})", be.name(), choice.reason());
         return be;
     }
 }

@@ -2,13 +2,13 @@ package parrot.cli;
 
 import parrot.backend.Backend;
 import parrot.backend.cpu.CpuBackend;
-import parrot.backend.cuda.CudaBackend;
 import parrot.backend.cuda.DeviceChoice;
 import parrot.backend.cuda.DeviceSelector;
 import parrot.results.ResultsIO;
+import parrot.backend.cuda.Emulation;
+import parrot.selftest.Candidate;
 import parrot.selftest.CheckResult;
-import parrot.selftest.OpParity;
-import parrot.selftest.TrainingStepParity;
+import parrot.selftest.ParitySuite;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,28 +31,41 @@ final class SelfTestCommand implements Callable<Integer> {
     @Option(names = "--json", description = "write every check's result here")
     Path json;
 
+    @Option(names = "--only", paramLabel = "REGEX",
+            description = "run only the checks whose name contains a match of this regular expression")
+    String only;
+
     @Override
     public Integer call() {
+        java.util.function.Predicate<String> keep = only == null ? n -> true
+                : java.util.regex.Pattern.compile(only).asPredicate();
         List<CheckResult> results = new ArrayList<>();
-        String candName;
+        String candName, deviceName;
+        boolean emulated = false;
         try (Backend ref = new parrot.backend.cpu.f64.CpuBackend()) {
             if (device.equals("cpu")) {
-                try (Backend cand = new CpuBackend()) {
-                    candName = cand.name();
-                    results.addAll(OpParity.run(ref, cand, 1.0));
-                    results.addAll(TrainingStepParity.run(ref, cand, 1e-3));
+                try (Candidate cand = Candidate.of(new CpuBackend())) {
+                    candName = cand.main().name();
+                    deviceName = "cpu";
+                    results.addAll(run(ref, cand, keep));
                 }
             } else {
                 DeviceChoice choice = DeviceSelector.choose(device);
                 if (!choice.isCuda()) {
                     candName = device + " (unavailable: " + choice.reason() + ")";
-                    for (var c : OpParity.checks()) results.add(CheckResult.skipped(c.name(), choice.reason()));
-                    for (String m : TrainingStepParity.names()) results.add(CheckResult.skipped(m, choice.reason()));
+                    deviceName = "none";
+                    for (var c : ParitySuite.checks(java.util.Set.of(Candidate.DEFAULT)))
+                        if (keep.test(c.fullName())) results.add(CheckResult.skipped(c.fullName(), choice.reason()));
                 } else {
-                    try (Backend cand = new CudaBackend(choice.ordinal())) {
-                        candName = cand.name();
-                        results.addAll(OpParity.run(ref, cand, 1.0));
-                        results.addAll(TrainingStepParity.run(ref, cand, 1e-3));
+                    try (Candidate cand = Candidate.cuda(choice.ordinal())) {
+                        candName = cand.main().name();
+                        deviceName = cand.device();
+                        emulated = cand.emulated();
+                        Evidence.refuseResultsFolder(json, emulated, "--json");
+                        if (emulated)
+                            System.out.println("selftest: running on the " + Emulation.DEVICE_NAME
+                                    + ", the CPU implementation of the CUDA driver: nothing here is a GPU result");
+                        results.addAll(run(ref, cand, keep));
                     }
                 }
             }
@@ -64,14 +77,18 @@ final class SelfTestCommand implements Callable<Integer> {
             else if (r.failed()) failed++;
             else skipped++;
         }
-        System.out.printf("selftest %s: %d passed, %d failed, %d skipped%n", candName, passed, failed, skipped);
+        System.out.printf("selftest %s on device \"%s\"%s: %d passed, %d failed, %d skipped%n", candName, deviceName,
+                emulated ? " (emulated: not a GPU result)" : "", passed, failed, skipped);
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("schema", "parrot.selftest/1");
             doc.put("git_commit", BuildInfo.gitCommit());
             doc.put("date", Instant.now().toString());
             doc.put("candidate", candName);
+            doc.put("device", deviceName);
+            doc.put("emulated", emulated);
             doc.put("reference", "cpu-f64");
+            doc.put("only", only);
             doc.put("passed", passed);
             doc.put("failed", failed);
             doc.put("skipped", skipped);
@@ -79,5 +96,14 @@ final class SelfTestCommand implements Callable<Integer> {
             ResultsIO.write(json, doc);
         }
         return failed > 0 ? 1 : passed == 0 ? 4 : 0;
+    }
+
+    /** The suite's checks that --only keeps, each with its seed (its place in the whole suite, so a subset repeats). */
+    private static List<CheckResult> run(Backend ref, Candidate cand, java.util.function.Predicate<String> keep) {
+        List<CheckResult> out = new ArrayList<>();
+        List<ParitySuite.Check> cs = ParitySuite.checks(cand.variants());
+        for (int i = 0; i < cs.size(); i++)
+            if (keep.test(cs.get(i).fullName())) out.add(ParitySuite.run(cs.get(i), i + 1, ref, cand, 1.0));
+        return out;
     }
 }

@@ -71,6 +71,7 @@ final class SweepCommand implements Callable<Integer> {
         boolean showBar = progress && System.console() != null;
         try (Backend be = Devices.open(device != null ? device : mine.get(0).experiment().train().device());
              StopSignal stop = StopSignal.install()) {
+            Evidence.refuseResultsFolder(root, Evidence.emulated(be), "--out");
             for (Cell c : mine) {
                 if (Sweep.finished(c, root)) {
                     log.info("{}: done, skipped", c.id());

@@ -72,6 +72,7 @@ final class TrainCommand implements Callable<Integer> {
         boolean showBar = progress && System.console() != null;
         try (Backend be = Devices.open(device != null ? device : exp.train().device());
              StopSignal stop = StopSignal.install()) {
+            Evidence.refuseResultsFolder(dir, Evidence.emulated(be), "--out");
             for (ModelConfig mc : exp.models()) {
                 if (!only.isEmpty() && !only.contains(mc.name())) continue;
                 List<LengthResult> acc = trainOne(exp, mc, be, dir.resolve(mc.name()), null, showBar, stop);
@@ -96,6 +97,7 @@ final class TrainCommand implements Callable<Integer> {
         List<LengthResult> acc;
         try (Backend be = Devices.open(device != null ? device : exp.train().device());
              StopSignal stop = StopSignal.install()) {
+            Evidence.refuseResultsFolder(runDir, Evidence.emulated(be), "--resume");
             acc = trainOne(exp, r.model(), be, runDir, r, showBar, stop);
             if (acc == null) return stopped(stop, runDir);
         }
@@ -161,7 +163,7 @@ final class TrainCommand implements Callable<Integer> {
         capacity.ifPresent(s -> log.info("{}: state {} bits; Corollary 2.8 allows copying up to length {} over {} letters",
                 mc.name(), s.bits(), s.copyBoundLength(exp.task().alphabet()), exp.task().alphabet()));
         RunResult r = new RunResult(RunResult.SCHEMA, exp.name(), mc.name(), exp.seed(), BuildInfo.gitCommit(), be.name(),
-                started, outcome.model().parameters().count(), mc, exp.task(), exp.train(), exp.eval(),
+                Evidence.device(be), started, outcome.model().parameters().count(), mc, exp.task(), exp.train(), exp.eval(),
                 outcome.examplesSeen(), outcome.evalCurve(), taskAcc,
                 (System.nanoTime() - wallStart) / 1e9, outcome.trainSeconds(), outcome.tokensPerSecond(),
                 outcome.finalLoss(), outcome.lossCurve(), acc, capacity.map(StateCapacity::bits).orElse(null),

@@ -16,6 +16,9 @@ import java.util.List;
  * recurrent state of a fixed-state model (Mamba, LSTM, attention-free hybrids) in bits, and the longest string
  * Corollary 2.8 lets it copy with error below 1/2 at the task's alphabet size; both null for a model with
  * attention (absent in results written before they existed).
+ *
+ * <p>device is the device's own name: "cpu", a card's name, or "emulated CUDA device (CPU)" for the CPU
+ * implementation of the CUDA driver, whose runs are never GPU results (absent in results written before it).
  */
 public record RunResult(
         String schema,
@@ -24,6 +27,7 @@ public record RunResult(
         long seed,
         String gitCommit,
         String backend,
+        String device,
         String startedAt,
         long parameters,
         ModelConfig modelConfig,

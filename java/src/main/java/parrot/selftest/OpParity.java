@@ -8,7 +8,7 @@ import parrot.selftest.Pairs.Pair;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.ToDoubleFunction;
+import parrot.selftest.ParitySuite.Check;
 
 /**
  * Every Backend op on a candidate backend against a reference, on fresh random inputs, several shapes including
@@ -16,37 +16,31 @@ import java.util.function.ToDoubleFunction;
  * same random values on both sides, so accumulation is checked too. Errors are max-abs relative to the
  * reference's largest magnitude.
  */
-public final class OpParity {
-    /** A named check; run it to get its worst relative error. */
-    public record Check(String name, double tolerance, ToDoubleFunction<Pairs> body) {
-    }
-
+final class OpParity {
     private OpParity() {
     }
 
-    public static List<CheckResult> run(Backend ref, Backend cand, double tolScale) {
-        List<CheckResult> out = new ArrayList<>();
-        long seed = 1;
-        for (Check c : checks()) {
-            Pairs p = new Pairs(ref, cand, seed++);
-            double tol = c.tolerance() * tolScale;
-            try {
-                double err = c.body().applyAsDouble(p);
-                out.add(new CheckResult(c.name(), err <= tol ? "PASSED" : "FAILED", err, tol, ""));
-            } catch (RuntimeException e) {
-                out.add(new CheckResult(c.name(), "FAILED", Double.NaN, tol, e.toString()));
-            }
-        }
-        return out;
+    /** Elementwise sizes: one element, odd, one block (256) and one more, several blocks with a partial one. */
+    private static final int[] SIZES = {1, 7, 257, 4099, 65537};
+
+    static List<Check> checks() {
+        List<Check> cs = new ArrayList<>();
+        elementwise(cs);
+        layers(cs);
+        lossAndOptimizer(cs);
+        mambaAndLstm(cs);
+        multiTensor(cs);
+        return cs;
     }
 
-    public static List<Check> checks() {
-        List<Check> cs = new ArrayList<>();
-        for (int n : new int[]{1, 7, 1000, 65537}) {
+    private static void elementwise(List<Check> cs) {
+        for (int n : SIZES) {
             cs.add(new Check("add n=" + n, 1e-6, p -> {
                 Pair a = p.random(1, n), b = p.random(1, n), o = p.poisoned(n);
                 both(p, be -> be.add(sel(p, be, o), sel(p, be, a), sel(p, be, b)));
-                return p.error(o);
+                double e = p.error(o);
+                both(p, be -> be.add(sel(p, be, a), sel(p, be, a), sel(p, be, b)));    // aliased output
+                return max(e, p.error(a));
             }));
             cs.add(new Check("accumulate n=" + n, 1e-6, p -> {
                 Pair a = p.random(1, n), b = p.random(1, n);
@@ -58,13 +52,8 @@ public final class OpParity {
                 both(p, be -> be.scale(sel(p, be, a), -0.37));
                 return p.error(a);
             }));
-            cs.add(new Check("sumSquares n=" + n, 1e-5, p -> {
-                Pair a = p.random(1, n);
-                double r = pRef(p).sumSquares(a.ref()), c = pCand(p).sumSquares(a.cand());
-                return Math.abs(r - c) / Math.max(r, 1e-12);
-            }));
             cs.add(new Check("gelu n=" + n, 1e-5, p -> {
-                Pair x = p.random(2, n), o = p.poisoned(n), d = p.random(1, n), dx = p.random(1, n);
+                Pair x = p.random(3, n), o = p.poisoned(n), d = p.random(1, n), dx = p.random(1, n);
                 both(p, be -> {
                     be.geluForward(sel(p, be, o), sel(p, be, x));
                     be.geluBackward(sel(p, be, dx), sel(p, be, d), sel(p, be, x));
@@ -72,26 +61,80 @@ public final class OpParity {
                 return Math.max(p.error(o), p.error(dx));
             }));
         }
-        int[][] linearShapes = {{1, 1, 1}, {7, 13, 5}, {64, 64, 256}, {130, 256, 64}, {33, 64, 30}};
-        for (int[] s : linearShapes) {
-            int n = s[0], ni = s[1], no = s[2];
-            for (boolean bias : new boolean[]{true, false}) {
-                cs.add(new Check("linear " + n + "x" + ni + "->" + no + (bias ? " +bias" : ""), 1e-4, p -> {
-                    Pair x = p.random(1, n, ni), w = p.random(0.2, no, ni), b = bias ? p.random(1, no) : null;
-                    Pair o = p.poisoned(n, no), d = p.random(1, n, no);
-                    Pair dx = p.random(1, n, ni), dw = p.random(1, no, ni), db = bias ? p.random(1, no) : null;
-                    both(p, be -> {
-                        be.linearForward(sel(p, be, o), sel(p, be, x), sel(p, be, w), sel(p, be, b));
-                        be.linearBackward(sel(p, be, dx), sel(p, be, dw), sel(p, be, db), sel(p, be, d), sel(p, be, x), sel(p, be, w));
-                    });
-                    return max(p.error(o), p.error(dx), p.error(dw), bias ? p.error(db) : 0);
-                }));
+        // 262145: one more than the reduction's full grid (1024 blocks of 256), so its grid-stride loop runs twice
+        for (int n : new int[]{1, 7, 256, 257, 4099, 262145}) {
+            cs.add(new Check("sumSquares n=" + n + " (bitwise reproducible)", 1e-5, p -> {
+                Pair a = p.random(1, n);
+                double r = pRef(p).sumSquares(a.ref()), c = pCand(p).sumSquares(a.cand()), again = pCand(p).sumSquares(a.cand());
+                return max(Math.abs(r - c) / Math.max(r, 1e-12), bitwise(c, again));
+            }));
+        }
+        cs.add(new Check("copy, zero, upload and download of floats, doubles and ints", 0, p -> {
+            Pair a = p.random(1, 3, 5), b = p.poisoned(3, 5);
+            both(p, be -> be.copy(sel(p, be, b), sel(p, be, a)));
+            double e = p.error(b);
+            pCand(p).zero(b.cand());
+            for (double x : pCand(p).toDoubles(b.cand())) e = max(e, x == 0 ? 0 : Double.POSITIVE_INFINITY);
+            double[] d = {1.5, -2.25, 1e-3};
+            Pair t = p.of(new double[3], 3);
+            pCand(p).upload(t.cand(), d);
+            double[] back = pCand(p).toDoubles(t.cand());
+            for (int i = 0; i < 3; i++) e = max(e, back[i] == (float) d[i] ? 0 : Double.POSITIVE_INFINITY);
+            int[] ints = {3, -1, 7, Integer.MAX_VALUE};
+            Pair it = p.ints(new int[4], 2, 2);
+            pCand(p).uploadInts(it.cand(), ints);
+            e = max(e, java.util.Arrays.equals(ints, pCand(p).toInts(it.cand())) ? 0 : Double.POSITIVE_INFINITY);
+            return e;
+        }));
+    }
+
+    private static void layers(List<Check> cs) {
+        for (int[] s : new int[][]{{1, 1, 1}, {7, 5, 3}, {130, 30, 67}, {333, 1000, 129}}) {   // N, V, C
+            int n = s[0], v = s[1], c = s[2];
+            cs.add(new Check("embedding " + n + " of " + v + "x" + c + " (backward bitwise reproducible)", 1e-5, p -> {
+                int[] tok = new int[n];
+                for (int i = 0; i < n; i++) tok[i] = i % 5 == 0 ? v - 1 : p.nextInt(v);     // repeats on purpose
+                Pair tokens = p.ints(tok, n), table = p.random(1, v, c), o = p.poisoned(n, c), d = p.random(1, n, c);
+                double[] init = p.refBackend().toDoubles(p.random(1, v, c).ref());
+                Pair dt = p.of(init, v, c);
+                both(p, be -> {
+                    be.embeddingForward(sel(p, be, o), sel(p, be, tokens), sel(p, be, table));
+                    be.embeddingBackward(sel(p, be, dt), sel(p, be, d), sel(p, be, tokens));
+                });
+                double exact = p.error(o) == 0 ? 0 : Double.POSITIVE_INFINITY;       // a gather moves bits
+                double[] first = pCand(p).toDoubles(dt.cand());
+                pCand(p).upload(dt.cand(), init);
+                pCand(p).embeddingBackward(dt.cand(), d.cand(), tokens.cand());
+                return max(exact, p.error(dt), java.util.Arrays.equals(first, pCand(p).toDoubles(dt.cand())) ? 0
+                        : Double.POSITIVE_INFINITY);
+            }));
+        }
+        // GEMM tiles are 64 x 64: one, several with partial ones, odd sizes; cuBLAS (the default) and the builtin kernel
+        int[][] linearShapes = {{1, 1, 1}, {7, 5, 3}, {7, 13, 5}, {33, 64, 30}, {33, 64, 65}, {64, 64, 256}, {130, 67, 129},
+                {130, 256, 64}};
+        for (String variant : new String[]{Candidate.DEFAULT, Candidate.GEMM_BUILTIN}) {
+            for (int[] s : linearShapes) {
+                int n = s[0], ni = s[1], no = s[2];
+                for (String mode : new String[]{"+bias", "", "dweight only"}) {
+                    boolean bias = mode.equals("+bias"), onlyDw = mode.equals("dweight only");
+                    cs.add(new Check("linear " + n + "x" + ni + "->" + no + (mode.isEmpty() ? "" : " " + mode), variant, 1e-4, p -> {
+                        Pair x = p.random(1, n, ni), w = p.random(0.2, no, ni), b = bias ? p.random(1, no) : null;
+                        Pair o = p.poisoned(n, no), d = p.random(1, n, no);
+                        Pair dx = onlyDw ? null : p.random(1, n, ni), dw = p.random(1, no, ni), db = bias ? p.random(1, no) : null;
+                        both(p, be -> {
+                            be.linearForward(sel(p, be, o), sel(p, be, x), sel(p, be, w), sel(p, be, b));
+                            be.linearBackward(sel(p, be, dx), sel(p, be, dw), sel(p, be, db), sel(p, be, d), sel(p, be, x), sel(p, be, w));
+                        });
+                        return max(p.error(o), dx == null ? 0 : p.error(dx), p.error(dw), bias ? p.error(db) : 0);
+                    }));
+                }
             }
         }
-        for (int[] s : new int[][]{{1, 8}, {9, 64}, {130, 1024}}) {
+        // rows per block 4: one row, a partial block, wide rows past one block's columns; inputs off zero (mean 2)
+        for (int[] s : new int[][]{{1, 1}, {7, 5}, {9, 64}, {130, 67}, {33, 1024}, {3, 4099}}) {
             int n = s[0], c = s[1];
             cs.add(new Check("layernorm " + n + "x" + c, 1e-4, p -> {
-                Pair x = p.random(2, n, c), w = p.random(1, c), b = p.random(1, c), o = p.poisoned(n, c);
+                Pair x = p.shifted(3, 2, n, c), w = p.random(1, c), b = p.random(1, c), o = p.poisoned(n, c);
                 Pair mean = p.poisoned(n), rstd = p.poisoned(n), d = p.random(1, n, c);
                 Pair dx = p.random(1, n, c), dw = p.random(1, c), db = p.random(1, c);
                 both(p, be -> {
@@ -102,90 +145,80 @@ public final class OpParity {
                 return max(p.error(o), p.error(mean), p.error(rstd), p.error(dx), p.error(dw), p.error(db));
             }));
         }
-        for (int[] s : new int[][]{{5, 30, 8}, {300, 30, 64}}) {
-            int n = s[0], v = s[1], c = s[2];
-            cs.add(new Check("embedding " + n + " of " + v + "x" + c, 1e-6, p -> {
-                Pair tok = p.ints(v, n), table = p.random(1, v, c), o = p.poisoned(n, c), d = p.random(1, n, c), dt = p.random(1, v, c);
-                both(p, be -> {
-                    be.embeddingForward(sel(p, be, o), sel(p, be, tok), sel(p, be, table));
-                    be.embeddingBackward(sel(p, be, dt), sel(p, be, d), sel(p, be, tok));
-                });
-                return Math.max(p.error(o), p.error(dt) / 10);
-            }));
-        }
-        for (int[] s : new int[][]{{2, 9, 4, 8, 0}, {1, 33, 2, 64, 5}}) {
-            int b = s[0], t = s[1], h = s[2], hd = s[3], off = s[4];
-            RopeSpec spec = RopeSpec.of(h, hd, 0.5, 10000);
-            cs.add(new Check("rope b=" + b + " t=" + t + " hd=" + hd + " offset=" + off, 1e-5, p -> {
-                Pair x = p.random(1, b * t, 3 * h * hd), o = p.poisoned(b * t, 3 * h * hd);
-                Pair d = p.random(1, b * t, 3 * h * hd), dx = p.random(1, b * t, 3 * h * hd);
-                both(p, be -> {
-                    be.ropeForward(sel(p, be, o), sel(p, be, x), spec, b, t, off);
-                    be.ropeBackward(sel(p, be, dx), sel(p, be, d), spec, b, t, off);
-                });
-                return Math.max(p.error(o), p.error(dx));
-            }));
-        }
-        attention(cs);
-        for (int[] s : new int[][]{{1, 30}, {77, 30}, {513, 1000}}) {
-            int n = s[0], v = s[1];
-            cs.add(new Check("cross-entropy " + n + "x" + v, 1e-5, p -> {
-                int[] tg = new int[n];
-                for (int i = 0; i < n; i++) tg[i] = i % 3 == 1 ? -1 : p.nextInt(v);
-                Pair logits = p.random(3, n, v), targets = p.ints(tg, n), dl = p.poisoned(n, v);
-                double r = pRef(p).crossEntropy(dl.ref(), logits.ref(), targets.ref(), 0.01);
-                double c = pCand(p).crossEntropy(dl.cand(), logits.cand(), targets.cand(), 0.01);
-                Pair am = p.ints(0, n);
-                both(p, be -> be.argmax(sel(p, be, am), sel(p, be, logits)));
-                return max(Math.abs(r - c) / Math.max(Math.abs(r), 1e-9), p.error(dl), p.intMismatch(am));
-            }));
-        }
-        for (int n : new int[]{3, 4099}) {
-            cs.add(new Check("adamw n=" + n, 1e-5, p -> {
-                Pair w = p.random(1, n), g = p.random(1, n), m = p.random(0.1, n), v = p.random(0, n);
-                AdamWParams hp = new AdamWParams(0.9, 0.95, 1e-8);
-                both(p, be -> {
-                    for (int step = 1; step <= 3; step++)
-                        be.adamw(sel(p, be, w), sel(p, be, g), sel(p, be, m), sel(p, be, v), hp, 0.1, step, 1e-2);
-                });
-                return max(p.error(w), p.error(m), p.error(v));
-            }));
-        }
-        mambaAndLstm(cs);
-        multiTensor(cs);
-        return cs;
-    }
-
-    private static void attention(List<Check> cs) {
-        record Scheme(String name, int[] windows, double[] slopes) {
-        }
-        int h = 4;
-        List<Scheme> schemes = List.of(
-                new Scheme("nope", new int[h], new double[h]),
-                new Scheme("alibi", new int[h], new double[]{0.5, 0.25, 0.125, 0.0625}),
-                new Scheme("hard-alibi", new int[]{1, 2, 0, 0}, new double[h]),
-                new Scheme("windows", new int[]{1, 17, 200, 3}, new double[h]));
-        for (Scheme sc : schemes) {
-            for (int[] s : new int[][]{{2, 7, 8}, {1, 65, 32}, {1, 130, 64}, {1, 33, 128}}) {
-                int b = s[0], t = s[1], hd = s[2];
-                AttentionSpec spec = new AttentionSpec(h, hd, sc.windows(), sc.slopes());
-                cs.add(new Check("attention " + sc.name() + " b=" + b + " t=" + t + " hd=" + hd, 2e-4, p -> {
-                    Pair qkv = p.random(1, b * t, 3 * h * hd), o = p.poisoned(b * t, h * hd), lse = p.poisoned(b, h, t);
-                    Pair d = p.random(1, b * t, h * hd), dqkv = p.random(1, b * t, 3 * h * hd);
-                    both(p, be -> {
-                        be.attentionForward(sel(p, be, o), sel(p, be, lse), sel(p, be, qkv), spec, b, t);
-                        be.attentionBackward(sel(p, be, dqkv), sel(p, be, d), sel(p, be, qkv), sel(p, be, o), sel(p, be, lse), spec, b, t);
-                    });
-                    return max(p.error(o), p.error(lse), p.error(dqkv));
-                }));
-                cs.add(new Check("attention-decode " + sc.name() + " b=" + b + " t=" + t + " hd=" + hd, 2e-4, p -> {
-                    Pair kc = p.random(1, b, h, t + 3, hd), vc = p.random(1, b, h, t + 3, hd);
-                    Pair qkv = p.random(1, b, 3 * h * hd), o = p.poisoned(b, h * hd);
-                    both(p, be -> be.attentionDecode(sel(p, be, o), sel(p, be, qkv), sel(p, be, kc), sel(p, be, vc), spec, b, t - 1));
-                    return max(p.error(o), p.error(kc), p.error(vc));
+        // rotary fractions 1/4 and 1/2 and full (hd rounded down to even), offsets 0, 5 and 999, in place too
+        for (int[] s : new int[][]{{2, 9, 4, 8}, {1, 33, 2, 64}, {2, 17, 3, 16}, {1, 9, 2, 130}, {1, 70, 4, 64}}) {
+            int b = s[0], t = s[1], h = s[2], hd = s[3];
+            for (RopeSpec spec : new RopeSpec[]{RopeSpec.of(h, hd, 0.25, 10000), RopeSpec.of(h, hd, 0.5, 10000),
+                    new RopeSpec(h, hd, hd - hd % 2, 10000)}) {
+                cs.add(new Check("rope b=" + b + " t=" + t + " h=" + h + " hd=" + hd + " rot=" + spec.rotaryDims()
+                        + " offsets 0/5/999, in place", 1e-5, p -> {
+                    double e = 0;
+                    for (int off : new int[]{0, 5, 999}) {
+                        Pair x = p.random(1, b * t, 3 * h * hd), o = p.poisoned(b * t, 3 * h * hd);
+                        Pair d = p.random(1, b * t, 3 * h * hd), dx = p.random(1, b * t, 3 * h * hd);
+                        both(p, be -> {
+                            be.ropeForward(sel(p, be, o), sel(p, be, x), spec, b, t, off);
+                            be.ropeForward(sel(p, be, x), sel(p, be, x), spec, b, t, off);
+                            be.ropeBackward(sel(p, be, dx), sel(p, be, d), spec, b, t, off);
+                        });
+                        e = max(e, p.error(o), p.error(x), p.error(dx));
+                    }
+                    return e;
                 }));
             }
         }
+    }
+
+    private static void lossAndOptimizer(List<Check> cs) {
+        // 256 threads per row: one, a partial pass, several passes and GPT-2's vocabulary (many passes)
+        for (int[] s : new int[][]{{1, 1}, {7, 5}, {77, 30}, {130, 30}, {513, 1000}, {5, 4099}, {3, 50304}}) {
+            int n = s[0], v = s[1];
+            cs.add(new Check("cross-entropy " + n + "x" + v + " masked (loss bitwise reproducible, with and without dlogits)",
+                    1e-5, p -> {
+                int[] tg = new int[n];
+                for (int i = 0; i < n; i++) tg[i] = i % 3 == 1 ? -1 : p.nextInt(v);
+                Pair logits = p.random(4, n, v), targets = p.ints(tg, n), dl = p.poisoned(n, v);
+                double r = pRef(p).crossEntropy(dl.ref(), logits.ref(), targets.ref(), 0.125);
+                double c = pCand(p).crossEntropy(dl.cand(), logits.cand(), targets.cand(), 0.125);
+                double again = pCand(p).crossEntropy(null, logits.cand(), targets.cand(), 0.125);
+                return max(Math.abs(r - c) / Math.max(Math.abs(r), 1e-9), p.error(dl), bitwise(c, again));
+            }));
+        }
+        for (int[] s : new int[][]{{1, 1}, {7, 5}, {130, 30}, {3, 50304}}) {
+            int n = s[0], v = s[1];
+            cs.add(new Check("argmax " + n + "x" + v + " (ties: the lowest index)", 0, p -> {
+                double[] x = new double[n * v];
+                for (int i = 0; i < x.length; i++) x[i] = p.nextGaussian();
+                int[] first = new int[n];
+                for (int i = 0; i < n; i++) {                       // plant ties of the row maximum
+                    int a = p.nextInt(v), b = p.nextInt(v);
+                    x[i * v + a] = 10;
+                    x[i * v + b] = 10;
+                    first[i] = Math.min(a, b);
+                }
+                Pair logits = p.of(x, n, v), am = p.ints(0, n);
+                both(p, be -> be.argmax(sel(p, be, am), sel(p, be, logits)));
+                int[] got = pCand(p).toInts(am.cand());
+                return max(p.intMismatch(am), java.util.Arrays.equals(first, got) ? 0 : Double.POSITIVE_INFINITY);
+            }));
+        }
+        for (int n : new int[]{1, 3, 257, 4099, 70001}) {
+            cs.add(new Check("adamw n=" + n + " (3 steps)", 1e-5, p -> {
+                Pair w = p.random(1, n), m = p.random(0.1, n), v = p.uniform(0, 0.01, n);
+                AdamWParams hp = new AdamWParams(0.9, 0.95, 1e-8);
+                for (int step = 1; step <= 3; step++) {
+                    Pair g = p.random(1, n);
+                    int st = step;
+                    both(p, be -> be.adamw(sel(p, be, w), sel(p, be, g), sel(p, be, m), sel(p, be, v), hp, 0.1, st, 1e-2));
+                }
+                return max(p.error(w), p.error(m), p.error(v));
+            }));
+        }
+    }
+
+    /** 0 when two doubles are the same bits, else infinite: reproducibility, which no tolerance excuses. */
+    static double bitwise(double a, double b) {
+        return Double.doubleToRawLongBits(a) == Double.doubleToRawLongBits(b) ? 0 : Double.POSITIVE_INFINITY;
     }
 
     // ---- Mamba and LSTM ops -------------------------------------------------------------------------------
@@ -398,27 +431,27 @@ public final class OpParity {
 
     // ---- plumbing ----------------------------------------------------------------------------------------
 
-    private static Backend pRef(Pairs p) {
+    static Backend pRef(Pairs p) {
         return p.refBackend();
     }
 
-    private static Backend pCand(Pairs p) {
+    static Backend pCand(Pairs p) {
         return p.candBackend();
     }
 
     /** Runs the same body on the reference and on the candidate. */
-    private static void both(Pairs p, java.util.function.Consumer<Backend> body) {
+    static void both(Pairs p, java.util.function.Consumer<Backend> body) {
         body.accept(p.refBackend());
         body.accept(p.candBackend());
     }
 
     /** The side of a pair that lives on backend be. */
-    private static parrot.backend.Tensor sel(Pairs p, Backend be, Pair x) {
+    static parrot.backend.Tensor sel(Pairs p, Backend be, Pair x) {
         if (x == null) return null;
         return be == p.refBackend() ? x.ref() : x.cand();
     }
 
-    private static double max(double... v) {
+    static double max(double... v) {
         double m = 0;
         for (double x : v) m = Double.isNaN(x) ? Double.POSITIVE_INFINITY : Math.max(m, x);
         return m;

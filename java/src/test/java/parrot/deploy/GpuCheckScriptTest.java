@@ -75,7 +75,8 @@ class GpuCheckScriptTest {
                 while [ $# -gt 0 ]; do
                     case "$1" in --json) json=$2; shift;; --out) outdir=$2; shift;; esac; shift
                 done
-                [ -n "$json" ] && echo '{"stand_in": true}' > "$json"
+                if [ -n "$json" ] && [ -n "${STAND_IN_EMULATED:-}" ]; then echo '{"emulated" : true}' > "$json"
+                elif [ -n "$json" ]; then echo '{"stand_in": true}' > "$json"; fi
                 if [ -n "$outdir" ]; then
                     for m in hard-alibi mamba; do mkdir -p "$outdir/$m" && echo '{"model": "'$m'"}' > "$outdir/$m/result.json"; done
                 fi
@@ -139,6 +140,34 @@ class GpuCheckScriptTest {
         assertEquals("13.0", env.get("cuda_driver_version").asText());
         assertTrue(env.get("gpus_csv").get(0).asText().contains("Stand-in H100"));
         assertTrue(r.output().contains("attention bench: skipped"), r.output());
+    }
+
+    @Test
+    void theEmulatedCudaDeviceIsNotTakenForAGpu(@TempDir Path tmp) throws Exception {
+        Path root = scratchRepo(tmp);
+        fakeBundle(root, tmp);
+        Path lib = tmp.resolve("emu-device"), calls = tmp.resolve("calls.txt");
+        Files.createDirectories(lib);
+        // what build/emu-device/libcuda.so.1 carries: the device name it reports
+        Files.write(lib.resolve("libcuda.so.1"), "\0ELF...\0emulated CUDA device (CPU)\0...".getBytes(StandardCharsets.US_ASCII));
+        Run r = run(root, fakeNvidiaSmi(tmp), tmp.resolve("out"), Map.of("PARROT_CALLS", calls.toString(),
+                "LD_LIBRARY_PATH", "/nonexistent:" + lib));
+        assertEquals(2, r.exit(), r.output());
+        assertTrue(r.output().strip().startsWith("gpu-check: no GPU here: " + lib.resolve("libcuda.so.1")
+                + " is the emulated CUDA device (CPU), not a GPU"), r.output());
+        assertTrue(Files.notExists(calls), "nothing ran");
+    }
+
+    @Test
+    void aSelftestThatRanOnTheEmulatedDeviceStopsTheCheck(@TempDir Path tmp) throws Exception {
+        Path root = scratchRepo(tmp);
+        fakeBundle(root, tmp);
+        Path calls = tmp.resolve("calls.txt"), out = tmp.resolve("out");
+        Run r = run(root, fakeNvidiaSmi(tmp), out, Map.of("PARROT_CALLS", calls.toString(), "STAND_IN_EMULATED", "1"));
+        assertEquals(2, r.exit(), r.output());
+        assertTrue(r.output().contains("the selftest ran on the emulated CUDA device (CPU), not a GPU"), r.output());
+        assertEquals(1, Files.readAllLines(calls).size(), "only the selftest ran");
+        assertTrue(Files.notExists(out.resolve("parity.json")) && Files.exists(out.resolve("parity-emulated-not-a-gpu.json")));
     }
 
     @Test

@@ -16,20 +16,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ParitySuiteTest {
     @Test
     void float32CpuMatchesFloat64Reference() {
-        try (Backend ref = new parrot.backend.cpu.f64.CpuBackend(); Backend cand = new CpuBackend()) {
-            List<CheckResult> ops = OpParity.run(ref, cand, 1.0);
-            List<CheckResult> steps = TrainingStepParity.run(ref, cand, 1e-3);
-            assertEquals(OpParity.checks().size(), ops.size());
-            for (CheckResult r : ops) assertTrue(r.passed(), r::toString);
-            for (CheckResult r : steps) assertTrue(r.passed(), r::toString);
+        try (Backend ref = new parrot.backend.cpu.f64.CpuBackend(); Candidate cand = Candidate.of(new CpuBackend())) {
+            List<CheckResult> all = ParitySuite.run(ref, cand, 1.0);
+            assertEquals(ParitySuite.checks(java.util.Set.of(Candidate.DEFAULT)).size(), all.size());
+            assertTrue(all.stream().anyMatch(r -> r.name().startsWith("training step mamba/")), "training steps included");
+            for (CheckResult r : all) assertTrue(r.passed(), r::toString);
         }
     }
 
     @Test
     void checksCanFail() {
         // float32 against float64 with tolerances a million times tighter: the differences must show.
-        try (Backend ref = new parrot.backend.cpu.f64.CpuBackend(); Backend cand = new CpuBackend()) {
-            List<CheckResult> ops = OpParity.run(ref, cand, 1e-6);
+        try (Backend ref = new parrot.backend.cpu.f64.CpuBackend(); Candidate cand = Candidate.of(new CpuBackend())) {
+            List<CheckResult> ops = ParitySuite.run(ref, cand, 1e-6);
             assertTrue(ops.stream().filter(CheckResult::failed).count() > ops.size() / 2, "tight tolerances must fail");
         }
         assertEquals(Double.POSITIVE_INFINITY, Pairs.error(new double[]{1, 2}, new double[]{1, Double.NaN}));

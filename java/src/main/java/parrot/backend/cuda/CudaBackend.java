@@ -147,6 +147,29 @@ public final class CudaBackend implements Backend {
         return "cuda:" + ctx.ordinal + " (" + ctx.deviceName + ")";
     }
 
+    /** The driver's name of the device, e.g. "NVIDIA H100 80GB HBM3" or {@link Emulation#DEVICE_NAME}. */
+    public String deviceName() {
+        return ctx.deviceName;
+    }
+
+    /** True on the emulated CUDA device (a CPU implementation of the driver): its results are not GPU results. */
+    public boolean emulated() {
+        return Emulation.isEmulated(ctx.deviceName);
+    }
+
+    /** Tensors allocated and not yet released (the parity suite checks that an op leaves none behind). */
+    public int liveTensors() {
+        return live.size();
+    }
+
+    /**
+     * The distinct kernels launched since the last call, in first-launch order (at most 32 names): a parity check
+     * that fails names the kernels it ran.
+     */
+    public java.util.List<String> takeLaunchedKernels() {
+        return ctx.takeLaunched();
+    }
+
     @Override
     public Tensor.DType dtype() {
         return Tensor.DType.F32;

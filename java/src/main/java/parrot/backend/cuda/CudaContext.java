@@ -37,6 +37,7 @@ final class CudaContext implements Device, AutoCloseable {
     private boolean retained;
     private boolean streamCreated;
     private String lastLaunch = "none";
+    private final java.util.LinkedHashSet<String> launched = new java.util.LinkedHashSet<>();
 
     CudaContext(int ordinal) {
         this.ordinal = ordinal;
@@ -180,6 +181,7 @@ final class CudaContext implements Device, AutoCloseable {
         Device.checkSignature(kernel, args);
         Device.checkShape(kernel, grid, block, sharedBytes);
         CUfunction f = module.function(kernel);
+        if (launched.size() < 32) launched.add(kernel);
         int rc = JCudaDriver.cuLaunchKernel(f, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(),
                 sharedBytes, stream, args.toPointer(), null);
         if (rc != 0)
@@ -194,6 +196,13 @@ final class CudaContext implements Device, AutoCloseable {
         } else {
             lastLaunch = kernel + " grid " + grid + " block " + block;
         }
+    }
+
+    /** The distinct kernels launched since the last call (see CudaBackend.takeLaunchedKernels). */
+    java.util.List<String> takeLaunched() {
+        java.util.List<String> out = java.util.List.copyOf(launched);
+        launched.clear();
+        return out;
     }
 
     @Override
