@@ -57,6 +57,7 @@ final class EvalCommand implements Callable<Integer> {
         if (samples < 1) throw new IllegalArgumentException("--samples: must be >= 1, got " + samples);
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size: must be >= 1, got " + batchSize);
         try (Backend be = Devices.open(device)) {
+            Evidence.refuseResultsFolder(json, Evidence.emulated(be), "--json");
             Checkpoint.Loaded ck = Checkpoint.load(checkpoint, be);
             String taskName = task != null ? task : ck.task().type();
             TaskConfig tc = ck.task();
@@ -78,6 +79,7 @@ final class EvalCommand implements Callable<Integer> {
                 doc.put("task_config", tc);
                 doc.put("seed", seed);
                 doc.put("backend", be.name());
+                doc.put("device", Evidence.device(be));
                 doc.put("git_commit", BuildInfo.gitCommit());
                 doc.put("accuracy", acc);
                 ResultsIO.write(json, doc);
