@@ -14,8 +14,9 @@ import java.util.function.ToDoubleFunction;
  * so does the JUnit test CudaParityTest (one dynamic test per check), on whatever CUDA device there is — a real
  * card or the emulated one, which its report names.
  *
- * <p>Each check runs on fresh seeded inputs, releases everything it allocated, and on a CUDA candidate must leave
- * no tensor behind (a missing free in an op fails the op's check); a failure names the kernels the check launched.
+ * <p>Each check runs on fresh seeded inputs and releases everything it allocated. On a CUDA candidate it must leave
+ * no tensor behind, and on the emulated device (whose memory accounting is exact) no device memory that is neither
+ * a tensor nor a scratch buffer: a missing free fails the check of the op. A failure names the kernels it launched.
  */
 public final class ParitySuite {
     /**
@@ -64,6 +65,7 @@ public final class ParitySuite {
         }
         CudaBackend cuda = be instanceof CudaBackend g ? g : null;
         int liveBefore = cuda == null ? 0 : cuda.liveTensors();
+        long unaccountedBefore = cuda == null ? 0 : cuda.unaccountedDeviceBytes();
         if (cuda != null) cuda.takeLaunchedKernels();
         Pairs p = new Pairs(ref, be, seed);
         double err;
@@ -87,6 +89,12 @@ public final class ParitySuite {
             if (leaked != 0 && ok) {
                 ok = false;
                 detail = leaked + " device tensor(s) left allocated by the op" + (detail.isEmpty() ? "" : "; " + detail);
+            }
+            long grown = cuda.unaccountedDeviceBytes() - unaccountedBefore;
+            if (grown != 0 && ok && cand.emulated()) {
+                ok = false;
+                detail = grown + " bytes of device memory allocated and not freed by the op (neither a tensor nor a "
+                        + "scratch buffer)" + (detail.isEmpty() ? "" : "; " + detail);
             }
             List<String> kernels = cuda.takeLaunchedKernels();
             if (!ok) detail = detail + "; kernels launched: " + (kernels.isEmpty() ? "none" : String.join(", ", kernels));

@@ -163,6 +163,21 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * Device memory in use (the driver's total − free) that neither a live tensor nor a scratch buffer accounts
+     * for: exact on the emulated device, so the parity suite fails an op whose memory grows it (a buffer the
+     * launcher allocated and never freed). On a card it also holds the context, lazily loaded modules and
+     * cuBLAS's workspace, so it is only reported there.
+     */
+    public long unaccountedDeviceBytes() {
+        ctx.makeCurrent();
+        ctx.synchronize("memory accounting");
+        long[] mem = ctx.memInfo();
+        long tensors = 0;
+        for (CudaTensor t : live) tensors += t.bytes();
+        return mem[1] - mem[0] - tensors - ctx.scratchBytes();
+    }
+
+    /**
      * The distinct kernels launched since the last call, in first-launch order (at most 32 names): a parity check
      * that fails names the kernels it ran.
      */

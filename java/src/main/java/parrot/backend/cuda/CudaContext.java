@@ -161,6 +161,10 @@ final class CudaContext implements Device, AutoCloseable {
         CudaException.check(JCudaDriver.cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH(" + bytes + " bytes)");
     }
 
+    long scratchBytes() {
+        return scratch.bytes();
+    }
+
     @Override
     public CUdeviceptr scratch(String name, long bytes) {
         return scratch.get(name, bytes);

@@ -35,6 +35,13 @@ final class Scratch implements AutoCloseable {
         return p;
     }
 
+    /** Bytes held by the scratch buffers now. */
+    long bytes() {
+        long n = 0;
+        for (Buffer b : buffers.values()) n += b.bytes;
+        return n;
+    }
+
     @Override
     public void close() {
         for (Buffer b : buffers.values()) ctx.free(b.ptr);
