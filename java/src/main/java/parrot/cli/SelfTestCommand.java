@@ -72,7 +72,7 @@ final class SelfTestCommand implements Callable<Integer> {
         }
         int passed = 0, failed = 0, skipped = 0;
         for (CheckResult r : results) {
-            System.out.printf("%-8s %-55s err %.2e (tol %.1e) %s%n", r.status(), r.name(), r.maxRelativeError(), r.tolerance(), r.detail());
+            if (r.status().equals("SKIPPED")) print(r);
             if (r.passed()) passed++;
             else if (r.failed()) failed++;
             else skipped++;
@@ -103,7 +103,16 @@ final class SelfTestCommand implements Callable<Integer> {
         List<CheckResult> out = new ArrayList<>();
         List<ParitySuite.Check> cs = ParitySuite.checks(cand.variants());
         for (int i = 0; i < cs.size(); i++)
-            if (keep.test(cs.get(i).fullName())) out.add(ParitySuite.run(cs.get(i), i + 1, ref, cand, 1.0));
+            if (keep.test(cs.get(i).fullName())) {
+                CheckResult r = ParitySuite.run(cs.get(i), i + 1, ref, cand, 1.0);
+                print(r);                                   // as it goes: the whole suite takes minutes on the emulator
+                out.add(r);
+            }
         return out;
+    }
+
+    private static void print(CheckResult r) {
+        System.out.printf("%-8s %-55s err %.2e (tol %.1e) %5.2fs %s%n", r.status(), r.name(), r.maxRelativeError(),
+                r.tolerance(), r.seconds(), r.detail());
     }
 }

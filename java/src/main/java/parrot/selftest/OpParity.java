@@ -117,7 +117,7 @@ final class OpParity {
                 int n = s[0], ni = s[1], no = s[2];
                 for (String mode : new String[]{"+bias", "", "dweight only"}) {
                     boolean bias = mode.equals("+bias"), onlyDw = mode.equals("dweight only");
-                    cs.add(new Check("linear " + n + "x" + ni + "->" + no + (mode.isEmpty() ? "" : " " + mode), variant, 1e-4, p -> {
+                    cs.add(new Check("linear " + n + "x" + ni + "->" + no + (mode.isEmpty() ? "" : " " + mode), variant, 3e-5, p -> {
                         Pair x = p.random(1, n, ni), w = p.random(0.2, no, ni), b = bias ? p.random(1, no) : null;
                         Pair o = p.poisoned(n, no), d = p.random(1, n, no);
                         Pair dx = onlyDw ? null : p.random(1, n, ni), dw = p.random(1, no, ni), db = bias ? p.random(1, no) : null;

@@ -61,12 +61,13 @@ public final class ParitySuite {
         try {
             be = cand.get(c.variant());
         } catch (RuntimeException e) {
-            return new CheckResult(c.fullName(), "FAILED", Double.NaN, tol, "cannot open the variant: " + e);
+            return new CheckResult(c.fullName(), "FAILED", Double.NaN, tol, "cannot open the variant: " + e, 0);
         }
         CudaBackend cuda = be instanceof CudaBackend g ? g : null;
         int liveBefore = cuda == null ? 0 : cuda.liveTensors();
         long unaccountedBefore = cuda == null ? 0 : cuda.unaccountedDeviceBytes();
         if (cuda != null) cuda.takeLaunchedKernels();
+        long t0 = System.nanoTime();
         Pairs p = new Pairs(ref, be, seed);
         double err;
         String detail = "";
@@ -99,6 +100,6 @@ public final class ParitySuite {
             List<String> kernels = cuda.takeLaunchedKernels();
             if (!ok) detail = detail + "; kernels launched: " + (kernels.isEmpty() ? "none" : String.join(", ", kernels));
         }
-        return new CheckResult(c.fullName(), ok ? "PASSED" : "FAILED", err, tol, detail);
+        return new CheckResult(c.fullName(), ok ? "PASSED" : "FAILED", err, tol, detail, (System.nanoTime() - t0) / 1e9);
     }
 }
