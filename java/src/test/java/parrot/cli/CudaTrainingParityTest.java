@@ -22,14 +22,16 @@ import parrot.results.RunResult;
  * A few steps of `parrot train --device cuda` (through the CLI entry point) for a Hard-ALiBi transformer and a
  * Mamba, against `--device cpu`: the same config, seed and batches, so every step's loss must agree.
  *
- * <p>Tolerance: 1e-3 relative on each step's loss, the parity suite's for one training step (TrainingStepParity).
- * Both backends compute in float32 but sum in different orders (tiled GEMMs, flash attention, the chunked scan),
- * so the first loss agrees to ~1e-6; AdamW then divides each gradient by its own running magnitude, which turns a
- * gradient that is zero up to rounding into ±lr on either side, so later losses drift apart by ~1e-5 to 1e-4 in
- * six steps. A launcher bug (a wrong argument, a missing block, a short buffer) moves the loss by far more.
+ * <p>Tolerance: 1e-4 relative on each step's loss. Both backends compute in float32 with the same seeded weights
+ * and batches but sum in different orders (tiled GEMMs or cuBLAS, flash attention, the chunked scan); on the
+ * emulated device, which runs the kernels' own arithmetic, the six losses agree to ~1e-8. A card adds its own
+ * rounding (cuBLAS's summation order, the fused multiply-adds nvcc makes, the hardware exp) of ~1e-6 per op,
+ * which AdamW can amplify over a few steps (it turns a gradient that is zero up to rounding into ±lr), so 1e-4
+ * leaves room for that; a launcher bug (a wrong argument, a missing block, a short buffer) moves the loss by far
+ * more, or makes it NaN.
  */
 class CudaTrainingParityTest {
-    static final double TOLERANCE = 1e-3;
+    static final double TOLERANCE = 1e-4;
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"hard-alibi", "mamba"})
