@@ -14,6 +14,7 @@ JAVA_FLAGS ?= --add-modules jdk.incubator.vector -XX:+UseParallelGC
 PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 
 -include cuda.mk
+-include emu-device.mk
 -include bundle.mk
 -include docker.mk
 
