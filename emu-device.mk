@@ -25,7 +25,8 @@ EMU_DEVICE_USE ?= $(if $(shell ldconfig -p 2>/dev/null | grep -E 'libcuda\.so\.1
 EMU_DEVICE_FAMILY_OBJS := $(foreach f,$(CUDA_FAMILIES),$(EMU_DEVICE_OBJ)/family_$(f).o)
 EMU_DEVICE_DRIVER_OBJS := $(EMU_DEVICE_OBJ)/driver.o $(EMU_DEVICE_OBJ)/memory.o $(EMU_DEVICE_OBJ)/ptx.o \
                           $(EMU_DEVICE_OBJ)/registry.o
-EMU_DEVICE_HEADERS := $(wildcard $(EMU_DEVICE_SRC)/*.h) $(CUDA_SRC_DIR)/emu/emu.h $(CUDA_HEADERS)
+EMU_DEVICE_HEADERS := $(EMU_DEVICE_SRC)/entry.h $(CUDA_SRC_DIR)/emu/emu.h $(CUDA_HEADERS)
+EMU_DEVICE_DRIVER_HEADERS := $(EMU_DEVICE_HEADERS) $(EMU_DEVICE_SRC)/internal.h
 EMU_DEVICE_MK := $(lastword $(MAKEFILE_LIST))
 
 .PHONY: emu-device emu-device-test emu-device-imports emu-device-clean
@@ -50,7 +51,7 @@ $(EMU_DEVICE_OBJ)/registry.o: $(EMU_DEVICE_GEN)/registry.cpp $(EMU_DEVICE_HEADER
 	@mkdir -p $(@D)
 	$(EMU_CXX) $(EMU_DEVICE_CXXFLAGS) -I $(EMU_DEVICE_SRC) -include $(CUDA_SRC_DIR)/emu/emu.h -c -o $@ $<
 
-$(EMU_DEVICE_OBJ)/%.o: $(EMU_DEVICE_SRC)/%.cpp $(EMU_DEVICE_HEADERS)
+$(EMU_DEVICE_OBJ)/%.o: $(EMU_DEVICE_SRC)/%.cpp $(EMU_DEVICE_DRIVER_HEADERS)
 	@mkdir -p $(@D)
 	$(EMU_CXX) $(EMU_DEVICE_CXXFLAGS) -I $(CUDA_SRC_DIR)/emu/include -c -o $@ $<
 
@@ -93,3 +94,15 @@ emu-device-imports:
 
 emu-device-clean:
 	rm -rf $(EMU_DEVICE_DIR)
+
+EMU_DEVICE_TEST_BIN := $(EMU_DEVICE_DIR)/device-test
+$(EMU_DEVICE_TEST_BIN): $(EMU_DEVICE_SRC)/device_test.cpp $(EMU_DEVICE_LIBCUDA) $(EMU_DEVICE_LIBCUBLAS)
+	$(EMU_CXX) -O1 -std=c++17 -Wall -o $@ $< $(EMU_DEVICE_LIBCUDA) $(EMU_DEVICE_LIBCUBLAS) -Wl,-rpath,'$$ORIGIN'
+
+emu-device-test: $(EMU_DEVICE_TEST_BIN)
+	./$(EMU_DEVICE_TEST_BIN)
+
+# For make test and the targets that run parrot on the emulated device: the Maven switch (pom profile
+# emu-device) and a command prefix, both empty where a real driver is present (EMU_DEVICE_USE=no).
+EMU_DEVICE_MVN := $(if $(filter yes,$(EMU_DEVICE_USE)),-Dparrot.emuDevice=$(CURDIR)/$(EMU_DEVICE_DIR))
+EMU_DEVICE_RUN := $(if $(filter yes,$(EMU_DEVICE_USE)),LD_LIBRARY_PATH=$(CURDIR)/$(EMU_DEVICE_DIR) PARROT_EMU_LEAKS=fail)

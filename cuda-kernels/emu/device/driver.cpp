@@ -415,9 +415,10 @@ CUresult load_module(Module** out, const void* image, JitLog& jit) {
         if (e.staticShared > kSharedDefault && problem.empty())
             problem = "declares " + std::to_string(e.staticShared) + " bytes of static shared memory (at most 49152)";
         if (!problem.empty()) {
-            for (auto& f : m->functions) delete f.second;
+            const std::string msg = "entry " + e.name + " " + problem;   // before e goes away with m
+            for (auto& f : m->functions) { g_functions.erase(f.second); delete f.second; }
             delete m;
-            return module_error(jit, INVALID_PTX, "entry " + e.name + " " + problem);
+            return module_error(jit, INVALID_PTX, msg);
         }
         Function* f = new Function{it->second.entry, it->second.family, e, m, (int)(kSharedDefault - e.staticShared)};
         m->functions[e.name] = f;

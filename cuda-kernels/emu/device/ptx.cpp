@@ -108,13 +108,17 @@ struct Parser {
     // A variable declaration after its state space: [.align N] [.v2|.v4] .type name [ [N] ]... ; returns bytes.
     bool var_decl(long* bytes, int* alignOut, std::string* name, bool* unsized) {
         int align = 0, vec = 1;
+        bool pointee = false;   // after .ptr, `.space .align N` describe what the pointer points to
         std::string type;
         *unsized = false;
         while (!at_end() && peek()[0] == '.') {
             const std::string& d = peek();
-            if (d == ".align") {
+            if (d == ".ptr") {
+                pointee = true;
                 ++i;
-                align = std::atoi(peek().c_str());
+            } else if (d == ".align") {
+                ++i;
+                if (!pointee) align = std::atoi(peek().c_str());
                 ++i;
             } else if (d == ".v2" || d == ".v4" || d == ".v8") {
                 vec = std::atoi(d.c_str() + 2);
