@@ -7,7 +7,6 @@ import parrot.bench.TrainingBench;
 import parrot.backend.cuda.CudaBackend;
 import parrot.backend.cuda.DeviceChoice;
 import parrot.backend.cuda.DeviceSelector;
-import parrot.backend.cuda.Emulation;
 import parrot.backend.cpu.common.Parallel;
 import parrot.results.ResultsIO;
 import picocli.CommandLine.Command;
@@ -123,9 +122,9 @@ final class BenchCommand implements Runnable {
                 doc.put("device_name", gpu.deviceName());
                 doc.put("emulated", emulated);
                 if (emulated) {
-                    doc.put("note", "ran on the " + Emulation.DEVICE_NAME + " (the CUDA driver implemented on the CPU): "
+                    doc.put("note", "ran on the " + DeviceSelector.EMULATED_DEVICE_NAME + " (the CUDA driver implemented on the CPU): "
                             + "these are not GPU timings");
-                    System.out.println("bench gpu: on the " + Emulation.DEVICE_NAME + ": the CUDA driver implemented on "
+                    System.out.println("bench gpu: on the " + DeviceSelector.EMULATED_DEVICE_NAME + ": the CUDA driver implemented on "
                             + "the CPU; these are not GPU timings (the paper-scale model is left out)");
                 }
                 String[] configs = emulated ? new String[]{TrainingBench.SMALL}

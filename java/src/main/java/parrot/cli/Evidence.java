@@ -2,7 +2,7 @@ package parrot.cli;
 
 import parrot.backend.Backend;
 import parrot.backend.cuda.CudaBackend;
-import parrot.backend.cuda.Emulation;
+import parrot.backend.cuda.DeviceSelector;
 
 import java.nio.file.Path;
 
@@ -16,7 +16,7 @@ final class Evidence {
     private Evidence() {
     }
 
-    /** The device's own name: a card's ("NVIDIA H100 80GB HBM3"), {@link Emulation#DEVICE_NAME}, or "cpu". */
+    /** The device's own name: a card's ("NVIDIA H100 80GB HBM3"), {@link DeviceSelector#EMULATED_DEVICE_NAME}, or "cpu". */
     static String device(Backend be) {
         return be instanceof CudaBackend g ? g.deviceName() : "cpu";
     }
@@ -29,7 +29,7 @@ final class Evidence {
     static void refuseResultsFolder(Path out, boolean emulated, String flag) {
         if (!emulated || out == null || !underResults(out)) return;
         throw new IllegalArgumentException(flag + " " + out + ": experiments/results/ holds results measured on real "
-                + "hardware; this run is on the " + Emulation.DEVICE_NAME + ", whose output is not a GPU result. "
+                + "hardware; this run is on the " + DeviceSelector.EMULATED_DEVICE_NAME + ", whose output is not a GPU result. "
                 + "Write it elsewhere (e.g. runs/)");
     }
 

@@ -5,7 +5,6 @@ import parrot.backend.cpu.CpuBackend;
 import parrot.backend.cuda.DeviceChoice;
 import parrot.backend.cuda.DeviceSelector;
 import parrot.results.ResultsIO;
-import parrot.backend.cuda.Emulation;
 import parrot.selftest.Candidate;
 import parrot.selftest.CheckResult;
 import parrot.selftest.ParitySuite;
@@ -63,7 +62,7 @@ final class SelfTestCommand implements Callable<Integer> {
                         emulated = cand.emulated();
                         Evidence.refuseResultsFolder(json, emulated, "--json");
                         if (emulated)
-                            System.out.println("selftest: running on the " + Emulation.DEVICE_NAME
+                            System.out.println("selftest: running on the " + DeviceSelector.EMULATED_DEVICE_NAME
                                     + ", the CPU implementation of the CUDA driver: nothing here is a GPU result");
                         results.addAll(run(ref, cand, keep));
                     }

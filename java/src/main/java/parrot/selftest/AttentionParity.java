@@ -113,7 +113,7 @@ final class AttentionParity {
             be.attentionForward(sel(p, be, o), sel(p, be, lse), sel(p, be, qkv), spec, b, t);
             be.attentionBackward(sel(p, be, dqkv), sel(p, be, d), sel(p, be, qkv), sel(p, be, o), sel(p, be, lse), spec, b, t);
         });
-        double e = max(p.error(o), p.error(lse), p.error(dqkv));
+        double e = max(p.error(o), p.error(lse, 1.0), p.error(dqkv));
         double[] first = pCand(p).toDoubles(o.cand());
         pCand(p).attentionForward(o.cand(), lse.cand(), qkv.cand(), spec, b, t);
         return max(e, Arrays.equals(first, pCand(p).toDoubles(o.cand())) ? 0 : Double.POSITIVE_INFINITY);

@@ -3,7 +3,7 @@ package parrot.selftest;
 import parrot.backend.Backend;
 import parrot.backend.cuda.AttentionPrecision;
 import parrot.backend.cuda.CudaBackend;
-import parrot.backend.cuda.Emulation;
+import parrot.backend.cuda.DeviceSelector;
 import parrot.backend.cuda.GemmMode;
 
 import java.util.ArrayList;
@@ -44,7 +44,7 @@ public final class Candidate implements AutoCloseable {
     /** CUDA device {@code ordinal}: cuBLAS (where it loads) and FP32 attention, plus the variants. */
     public static Candidate cuda(int ordinal) {
         CudaBackend main = new CudaBackend(ordinal, GemmMode.AUTO, AttentionPrecision.FP32);
-        Candidate c = new Candidate(main, main.deviceName(), Emulation.isEmulated(main.deviceName()));
+        Candidate c = new Candidate(main, main.deviceName(), DeviceSelector.isEmulated(main.deviceName()));
         c.factories.put(GEMM_BUILTIN, () -> new CudaBackend(ordinal, GemmMode.BUILTIN, AttentionPrecision.FP32));
         for (AttentionPrecision p : AttentionPrecision.values())
             if (p != AttentionPrecision.FP32)

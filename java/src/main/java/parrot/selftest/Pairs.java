@@ -122,6 +122,19 @@ final class Pairs {
         return error(ref.toDoubles(p.ref()), cand.toDoubles(p.cand()), java.util.Arrays.toString(p.ref().shape()));
     }
 
+    /**
+     * The same relative to max(max |ref|, floor): for a log-sum-exp, whose error matters absolutely (exp of it is
+     * the relative error of every probability), floor 1 keeps a row whose scores nearly cancel from being held
+     * to a relative bound that rounded operands cannot meet.
+     */
+    double error(Pair p, double floor) {
+        double[] r = ref.toDoubles(p.ref()), c = cand.toDoubles(p.cand());
+        double maxRef = 0;
+        for (double x : r) maxRef = Math.max(maxRef, Math.abs(x));
+        double e = error(r, c, java.util.Arrays.toString(p.ref().shape()) + " (relative to max(|ref|, " + floor + "))");
+        return maxRef >= floor ? e : e * Math.max(maxRef, 1e-6) / floor;
+    }
+
     /** The same for two arrays; the worst error of this check is remembered with where it was (see worst()). */
     double error(double[] r, double[] c, String what) {
         double e = error(r, c);

@@ -13,7 +13,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import parrot.backend.cuda.DeviceChoice;
 import parrot.backend.cuda.DeviceSelector;
-import parrot.backend.cuda.Emulation;
 import parrot.results.LossPoint;
 import parrot.results.ResultsIO;
 import parrot.results.RunResult;
@@ -45,7 +44,7 @@ class CudaTrainingParityTest {
         RunResult gpu = train(cfg, model, "cuda", dir.resolve("cuda")), cpu = train(cfg, model, "cpu", dir.resolve("cpu"));
         assertEquals("cpu", cpu.device());
         assertEquals(choice.deviceName(), gpu.device(), "result.json names the device");
-        if (Emulation.isEmulated(gpu.device())) assertTrue(gpu.backend().contains(Emulation.DEVICE_NAME), gpu.backend());
+        if (DeviceSelector.isEmulated(gpu.device())) assertTrue(gpu.backend().contains(DeviceSelector.EMULATED_DEVICE_NAME), gpu.backend());
         List<LossPoint> a = gpu.lossCurve(), b = cpu.lossCurve();
         assertEquals(6, b.size(), "one loss point per step (log_every 1)");
         assertEquals(b.size(), a.size());

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import parrot.backend.cuda.DeviceChoice;
 import parrot.backend.cuda.DeviceSelector;
-import parrot.backend.cuda.Emulation;
 import parrot.results.ResultsIO;
 
 /**
@@ -38,7 +37,7 @@ class EmulatedDeviceCliTest {
                         + "|adamw-multi-tensor 6|clip-grad-norm 6 tensors max=1.0)");
         assertEquals(0, r.code(), r.out() + r.err());
         JsonNode doc = ResultsIO.JSON.readTree(json.toFile());
-        boolean emulated = Emulation.isEmulated(choice.deviceName());
+        boolean emulated = DeviceSelector.isEmulated(choice.deviceName());
         assertEquals(choice.deviceName(), doc.get("device").asText());
         assertEquals(emulated, doc.get("emulated").asBoolean());
         assertEquals(0, doc.get("failed").asInt());
@@ -56,14 +55,14 @@ class EmulatedDeviceCliTest {
     @Test
     void emulatedRunsStayOutOfExperimentsResults(@TempDir Path dir) throws Exception {
         DeviceChoice choice = cuda();
-        assumeTrue(Emulation.isEmulated(choice.deviceName()), "only the emulated device is refused: SKIPPED on " + choice.deviceName());
+        assumeTrue(DeviceSelector.isEmulated(choice.deviceName()), "only the emulated device is refused: SKIPPED on " + choice.deviceName());
         Path cfg = dir.resolve("c.json");
         Files.writeString(cfg, CliTest.CONFIG);
         Path out = dir.resolve("experiments/results/h100");
         CliTest.Run r = CliTest.run("train", "--config", cfg.toString(), "--device", "cuda", "--out", out.toString(),
                 "--set", "train.steps=1");
         assertEquals(2, r.code(), r.out() + r.err());
-        assertTrue(r.err().contains("--out " + out) && r.err().contains(Emulation.DEVICE_NAME), r.err());
+        assertTrue(r.err().contains("--out " + out) && r.err().contains(DeviceSelector.EMULATED_DEVICE_NAME), r.err());
         assertEquals(1, r.err().lines().filter(l -> l.startsWith("parrot:")).count(), "one line: " + r.err());
         assertFalse(Files.exists(out), "nothing written");
         CliTest.Run s = CliTest.run("selftest", "--device", "cuda", "--only", "^add n=1$", "--json",

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
-import parrot.backend.cuda.Emulation;
+import parrot.backend.cuda.DeviceSelector;
 
 /** The rule that keeps the emulated device's output out of experiments/results/ (no device needed). */
 class EvidenceTest {
@@ -21,12 +21,12 @@ class EvidenceTest {
         assertFalse(Evidence.underResults(Path.of("experiments/quickstart.json")));
         var e = assertThrows(IllegalArgumentException.class,
                 () -> Evidence.refuseResultsFolder(Path.of("experiments/results/h100"), true, "--out"));
-        assertTrue(e.getMessage().startsWith("--out experiments/results/h100: ") && e.getMessage().contains(Emulation.DEVICE_NAME),
+        assertTrue(e.getMessage().startsWith("--out experiments/results/h100: ") && e.getMessage().contains(DeviceSelector.EMULATED_DEVICE_NAME),
                 e.getMessage());
         assertDoesNotThrow(() -> Evidence.refuseResultsFolder(Path.of("experiments/results/h100"), false, "--out"));
         assertDoesNotThrow(() -> Evidence.refuseResultsFolder(Path.of("runs/x"), true, "--out"));
         assertDoesNotThrow(() -> Evidence.refuseResultsFolder(null, true, "--json"));
-        assertTrue(Emulation.isEmulated("emulated CUDA device (CPU)"));
-        assertFalse(Emulation.isEmulated("NVIDIA H100 80GB HBM3"));
+        assertTrue(DeviceSelector.isEmulated("emulated CUDA device (CPU)"));
+        assertFalse(DeviceSelector.isEmulated("NVIDIA H100 80GB HBM3"));
     }
 }

@@ -147,14 +147,14 @@ public final class CudaBackend implements Backend {
         return "cuda:" + ctx.ordinal + " (" + ctx.deviceName + ")";
     }
 
-    /** The driver's name of the device, e.g. "NVIDIA H100 80GB HBM3" or {@link Emulation#DEVICE_NAME}. */
+    /** The driver's name of the device, e.g. "NVIDIA H100 80GB HBM3" or {@link DeviceSelector#EMULATED_DEVICE_NAME}. */
     public String deviceName() {
         return ctx.deviceName;
     }
 
     /** True on the emulated CUDA device (a CPU implementation of the driver): its results are not GPU results. */
     public boolean emulated() {
-        return Emulation.isEmulated(ctx.deviceName);
+        return DeviceSelector.isEmulated(ctx.deviceName);
     }
 
     /** Tensors allocated and not yet released (the parity suite checks that an op leaves none behind). */
