@@ -36,8 +36,13 @@ final class SelfTestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        java.util.function.Predicate<String> keep = only == null ? n -> true
-                : java.util.regex.Pattern.compile(only).asPredicate();
+        java.util.function.Predicate<String> keep;
+        try {
+            keep = only == null ? n -> true : java.util.regex.Pattern.compile(only).asPredicate();
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--only: '" + only + "' is not a regular expression ("
+                    + e.getDescription() + ")");
+        }
         List<CheckResult> results = new ArrayList<>();
         String candName, deviceName;
         boolean emulated = false;
@@ -53,7 +58,7 @@ final class SelfTestCommand implements Callable<Integer> {
                 if (!choice.isCuda()) {
                     candName = device + " (unavailable: " + choice.reason() + ")";
                     deviceName = "none";
-                    for (var c : ParitySuite.checks(java.util.Set.of(Candidate.DEFAULT)))
+                    for (var c : ParitySuite.checks(Candidate.cudaVariants()))
                         if (keep.test(c.fullName())) results.add(CheckResult.skipped(c.fullName(), choice.reason()));
                 } else {
                     try (Candidate cand = Candidate.cuda(choice.ordinal())) {
