@@ -74,6 +74,20 @@ public record ExamplesToTarget(String experiment, String model, double target, L
         return reached().stream().mapToLong(Long::longValue).max().orElse(-1);
     }
 
+    /** For a legend: "42k examples (35k..50k)", "42k examples (2/3 seeds)" or "not reached in 60k". */
+    public String shortSummary() {
+        int k = reached().size(), m = perSeed.size();
+        if (k == 0) return "not reached in " + compact(trainedFor);
+        String spread = k < m ? " (" + k + "/" + m + " seeds)" : k > 1 ? " (" + compact(min()) + ".." + compact(max()) + ")" : "";
+        return compact(Math.round(mean())) + " examples" + spread;
+    }
+
+    static String compact(long v) {
+        if (v >= 1_000_000) return String.format("%.3gM", v / 1e6);
+        if (v >= 1_000) return String.format("%.3gk", v / 1e3);
+        return Long.toString(v);
+    }
+
     /** "42,000 (35,000..50,000; 3/3 seeds)" or "not reached in 60,000 (0/3 seeds)". */
     public String summary() {
         int k = reached().size(), m = perSeed.size();

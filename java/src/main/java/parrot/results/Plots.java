@@ -112,13 +112,16 @@ public final class Plots {
         return c;
     }
 
-    /** Many entries do not fit in one row below the plot: stack them on the right instead. */
-    private static void fitLegend(XYChart c) {
-        long shown = c.getSeriesMap().values().stream().filter(XYSeries::isShowInLegend).count();
-        if (shown > 4) {
-            c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-            c.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
-        }
+    /**
+     * Legends sit outside the plot, so they never cover data: one row below it when the entries fit the width,
+     * else a column below (up to 6 entries) or on the right.
+     */
+    static void fitLegend(XYChart c) {
+        List<String> shown = c.getSeriesMap().values().stream().filter(XYSeries::isShowInLegend).map(XYSeries::getName).toList();
+        int width = shown.stream().mapToInt(n -> 7 * n.length() + 45).sum();
+        if (width <= WIDTH - 30) return;
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
+        c.getStyler().setLegendPosition(shown.size() <= 6 ? Styler.LegendPosition.OutsideS : Styler.LegendPosition.OutsideE);
     }
 
     /** "band: min..max over 3 seeds" or the Wilson interval's n, for the y-axis title. */
@@ -212,7 +215,7 @@ public final class Plots {
             });
             Color colour = palette.of(g.model());
             ExamplesToTarget x = ExamplesToTarget.of(g, ExamplesToTarget.PAPER_TARGET);
-            String name = g.model() + seedsNote(g) + ": 90% at " + x.summary();
+            String name = g.model() + seedsNote(g) + ", 90%: " + x.shortSummary();
             addMean(c, name, colour, SeriesMarkers.CIRCLE, pts, step -> Math.max(1, examples.get(step)[0] / examples.get(step)[1]), -1);
             if (!x.reached().isEmpty()) {
                 // Where it reached 90%: a diamond at the mean, a bar over the seeds' spread.
@@ -316,6 +319,26 @@ public final class Plots {
         b.setMarker(SeriesMarkers.NONE);
         b.setLineColor(Color.BLACK);
         b.setLineStyle(SeriesLines.DASH_DASH);
+        // The lengths the models were trained on, across the figure: learning and capacity on the same axes.
+        int trainLo = Integer.MAX_VALUE, trainHi = 0;
+        for (List<SeedGroups.Group> gs : series.values())
+            for (SeedGroups.Group g : gs) {
+                int[] t = range(g.first().path("task").path("lengths").asText());
+                if (t != null) {
+                    trainLo = Math.min(trainLo, t[0]);
+                    trainHi = Math.max(trainHi, t[1]);
+                }
+            }
+        if (trainHi > 0) {
+            double x0 = bound.firstKey() / 1.3, x1 = bound.lastKey() * 1.3;
+            double ylo = Math.max(CAPACITY_FLOOR, trainLo);
+            XYSeries shade = c.addSeries("trained on lengths " + trainLo + ".." + trainHi,
+                    new double[]{x0, x1, x1, x0}, new double[]{ylo, ylo, trainHi, trainHi});
+            shade.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
+            shade.setFillColor(new Color(200, 200, 200, 110));
+            shade.setLineColor(new Color(200, 200, 200, 0));
+            shade.setMarker(SeriesMarkers.NONE);
+        }
         Marker[] markers = {SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND, SeriesMarkers.SQUARE, SeriesMarkers.TRIANGLE_UP,
                 SeriesMarkers.TRIANGLE_DOWN};
         Map<String, Integer> expIndex = new LinkedHashMap<>();
