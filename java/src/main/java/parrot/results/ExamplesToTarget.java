@@ -52,8 +52,11 @@ public record ExamplesToTarget(String experiment, String model, double target, L
                 n = Math.max(n, a.path("samples").asInt());
             }
         if (lengths.isEmpty()) return "";
+        boolean contiguous = lengths.size() == lengths.last() - lengths.first() + 1;
         String l = lengths.size() == 1 ? "" + lengths.first()
-                : lengths.first() + ".." + lengths.last() + (lengths.size() < lengths.last() - lengths.first() + 1 ? " (" + lengths.size() + " lengths)" : "");
+                : contiguous ? lengths.first() + ".." + lengths.last()
+                : lengths.size() <= 4 ? String.join(", ", lengths.stream().map(String::valueOf).toList())
+                : lengths.first() + ".." + lengths.last() + " (" + lengths.size() + " lengths)";
         return l + ", n = " + n;
     }
 

@@ -124,12 +124,13 @@ public final class Plots {
         c.getStyler().setLegendPosition(shown.size() <= 6 ? Styler.LegendPosition.OutsideS : Styler.LegendPosition.OutsideE);
     }
 
-    /** "band: min..max over 3 seeds" or the Wilson interval's n, for the y-axis title. */
-    private static String bandNote(List<SeedGroups.Group> gs) {
-        int seeds = gs.stream().mapToInt(g -> g.runs().size()).max().orElse(1);
-        int minSeeds = gs.stream().mapToInt(g -> g.runs().size()).min().orElse(1);
-        if (seeds > 1) return "mean; band: min..max over " + (minSeeds == seeds ? "" + seeds : minSeeds + "-" + seeds) + " seeds";
-        return "band: 95% Wilson interval";
+    /** What the bands are, for the y-axis title. */
+    static String bandNote(List<SeedGroups.Group> gs) {
+        int most = gs.stream().mapToInt(g -> g.runs().size()).max().orElse(1);
+        int least = gs.stream().mapToInt(g -> g.runs().size()).min().orElse(1);
+        if (most == 1) return "band: 95% Wilson interval";
+        if (least == most) return "mean; band: min..max over " + most + " seeds";
+        return "mean; band: min..max over seeds, 95% Wilson with one seed";
     }
 
     private static String seedsNote(SeedGroups.Group g) {
