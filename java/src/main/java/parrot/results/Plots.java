@@ -163,6 +163,7 @@ public final class Plots {
         band.setMarker(SeriesMarkers.NONE);
         band.setShowInLegend(false);
         XYSeries s = c.addSeries(name, xs, ys);
+        s.setLineStyle(SeriesLines.SOLID);
         s.setLineColor(colour);
         s.setMarkerColor(colour);
         s.setMarker(marker);
@@ -179,7 +180,7 @@ public final class Plots {
                 break;
             }
         }
-        XYChart c = chart(exp + ": " + taskLabel(first.path("task")) + "; tested at " + probe + " during training",
+        XYChart c = chart(exp + ": " + taskLabel(first.path("task")) + "; probed at " + probe,
                 "training examples seen", "string accuracy (" + bandNote(gs) + ")");
         double lo = Double.MAX_VALUE, hi = 0;
         for (SeedGroups.Group g : gs)
@@ -305,8 +306,8 @@ public final class Plots {
             bound.put(r.path("state_bits").asDouble(), r.path("copy_bound_length").asDouble());
         }
         if (series.isEmpty()) return null;
-        XYChart c = chart("capacity (copy): longest length with string accuracy >= 0.5, against the recurrent state",
-                "state bits (log)", "string length (log)");
+        XYChart c = chart("copy capacity: longest length with string accuracy >= 0.5 vs state bits",
+                "state bits (log)", "longest length copied (log)");
         var s = c.getStyler();
         s.setYAxisMin(null);
         s.setYAxisMax(null);
@@ -344,7 +345,6 @@ public final class Plots {
                 SeriesMarkers.TRIANGLE_DOWN};
         Map<String, Integer> expIndex = new LinkedHashMap<>();
         boolean clamped = false;
-        int most = 1;
         for (var e : series.entrySet()) {
             String[] key = e.getKey().split("\\|", 2);
             TreeMap<Double, Across> pts = new TreeMap<>();
@@ -359,18 +359,17 @@ public final class Plots {
                     longest.add((double) best);
                     clamped |= best == 0;
                 }
-                most = Math.max(most, g.runs().size());
                 // One seed has no interval for a longest length: the band collapses to the point.
                 Across a = new Across(seeds, longest, 0, 0);
                 if (longest.size() == 1) a = new Across(List.of(seeds.get(0), seeds.get(0)), List.of(longest.get(0), longest.get(0)), 0, 0);
                 pts.put(g.first().path("state_bits").asDouble(), a);
             }
             int mi = expIndex.computeIfAbsent(key[0], k -> expIndex.size());
-            addMean(c, key[0] + ": " + key[1] + " (measured)", Palette.FAMILY.getOrDefault(key[1], Color.DARK_GRAY),
+            int seeds = e.getValue().stream().mapToInt(g -> g.runs().size()).max().orElse(1);
+            addMean(c, key[0] + ": " + key[1] + " (measured, " + (seeds > 1 ? seeds + " seeds: mean, min..max)" : "1 seed)"), Palette.FAMILY.getOrDefault(key[1], Color.DARK_GRAY),
                     markers[mi % markers.length], pts, x -> x, CAPACITY_FLOOR);
         }
-        if (clamped) c.setTitle(c.getTitle() + " (0 drawn at 0.5)");
-        if (most > 1) c.setYAxisTitle("string length (log; mean, band min..max over seeds)");
+        c.setYAxisTitle("longest length copied (log" + (clamped ? "; 0 drawn at 0.5" : "") + ")");
         fitLegend(c);
         return c;
     }

@@ -36,18 +36,18 @@ class CapacityChartTest {
                 run("lp", 1, "lookup-prefix", 2048, 60), run("pb", 1, "phonebook", 2048, 0), run("b", 1, "copy", 100_000, 0));
         assertTrue(c.getStyler().isXAxisLogarithmic(), "state bits on a log axis");
         assertTrue(c.getStyler().isYAxisLogarithmic(), "lengths on a log axis: a measured 10 beside a bound of 20,000");
-        XYSeries measured = c.getSeriesMap().get("cap: mamba (measured)");
+        XYSeries measured = c.getSeriesMap().get("cap: mamba (measured, 3 seeds: mean, min..max)");
         assertNotNull(measured, c.getSeriesMap().keySet().toString());
         // lookup and phone-book runs do not count; seeds 20/40/30 → mean 30; 0 drawn at the floor of the log axis.
         assertArrayEquals(new double[]{1024, 100_000}, measured.getXData());
         assertArrayEquals(new double[]{30, Plots.CAPACITY_FLOOR}, measured.getYData());
-        XYSeries band = c.getSeriesMap().get("cap: mamba (measured)" + Plots.BAND_SUFFIX);
+        XYSeries band = c.getSeriesMap().get("cap: mamba (measured, 3 seeds: mean, min..max)" + Plots.BAND_SUFFIX);
         assertEquals(XYSeries.XYSeriesRenderStyle.PolygonArea, band.getXYSeriesRenderStyle());
         assertArrayEquals(new double[]{40, Plots.CAPACITY_FLOOR, Plots.CAPACITY_FLOOR, 20}, band.getYData(), "min..max over seeds");
         XYSeries bound = c.getSeriesMap().values().stream().filter(s -> s.getName().startsWith("Corollary 2.8")).findFirst().orElseThrow();
         assertArrayEquals(new double[]{(long) (1025 / 4.7), (long) (100_001 / 4.7)}, bound.getYData());
         assertTrue(c.getSeriesMap().containsKey("trained on lengths 1..10"), "learning and capacity on the same axes");
-        assertTrue(c.getTitle().contains("0 drawn at 0.5"), c.getTitle());
+        assertTrue(c.getYAxisTitle().contains("0 drawn at 0.5"), c.getYAxisTitle());
         assertNull(chart(run("ls", 1, "lookup-suffix", 1024, 60)), "no copy run: no figure");
     }
 }

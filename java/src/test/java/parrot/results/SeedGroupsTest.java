@@ -76,6 +76,30 @@ class SeedGroupsTest {
     }
 
     @Test
+    void mergeAndPlotSayItInOneLine(@TempDir Path tmp) {
+        ObjectNode a = run("e", "m", 1, 100, 1.0), b = run("e", "m", 2, 100, 1.0);
+        ((ObjectNode) b.get("eval")).put("lengths", "2..40:2");
+        ResultsIO.write(tmp.resolve("a/result.json"), a);
+        ResultsIO.write(tmp.resolve("b/result.json"), b);
+        for (String cmd : List.of("merge", "plot")) {
+            java.io.PrintStream old = System.err;
+            java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+            System.setErr(new java.io.PrintStream(buf, true));
+            int rc;
+            try {
+                rc = parrot.cli.Main.run(cmd, tmp.toString(), "--out", tmp.resolve("out-" + cmd).toString());
+            } finally {
+                System.setErr(old);
+            }
+            String err = buf.toString().strip();
+            assertEquals(2, rc, cmd + ": " + err);
+            assertTrue(err.startsWith("parrot: e/m: seed 1") && err.contains("eval.lengths (\"2..30:2\" vs \"2..40:2\")"), err);
+            assertEquals(1, err.lines().count(), err);
+            assertFalse(java.nio.file.Files.exists(tmp.resolve("out-" + cmd)), cmd + " wrote nothing");
+        }
+    }
+
+    @Test
     void bookkeepingDoesNotSplitAGroup() {
         ObjectNode a = run("e", "m", 1, 100, 1.0), b = run("e", "m", 2, 100, 0.5);
         ((ObjectNode) b.get("train")).put("device", "cuda").put("log_every", 10).put("checkpoint_every", 100);
