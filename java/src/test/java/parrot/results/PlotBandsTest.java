@@ -63,7 +63,7 @@ class PlotBandsTest {
         assertArrayEquals(new double[]{0.9, 1.0, 1.0, 0.5}, band(c, line).getYData(), 1e-12);
         XYSeries mark = c.getSeriesMap().get("hard-alibi reaches 90%");
         assertArrayEquals(new double[]{3100, 4550, 6000}, mark.getXData(), 1e-9);
-        assertTrue(c.getTitle().contains("tested at 5, 10, n = 20"), c.getTitle());
+        assertTrue(c.getTitle().contains("probed at 5, 10, n = 20"), c.getTitle());
     }
 
     @Test
