@@ -43,6 +43,16 @@ final class Palette {
         }
     }
 
+    /** The paper's models in their fixed order (hard-alibi, nope, rope, alibi, mamba, lstm, hybrid), then the rest. */
+    static int rank(String model) {
+        int i = 0;
+        for (String m : FIXED.keySet()) {
+            if (m.equals(model)) return i;
+            i++;
+        }
+        return i;
+    }
+
     Color of(String model) {
         return colours.getOrDefault(model, Color.DARK_GRAY);
     }

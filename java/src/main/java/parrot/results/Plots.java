@@ -59,6 +59,13 @@ public final class Plots {
             Files.createDirectories(outDir);
             Map<String, List<SeedGroups.Group>> byExp = new LinkedHashMap<>();
             for (SeedGroups.Group g : groups) byExp.computeIfAbsent(g.experiment(), k -> new ArrayList<>()).add(g);
+            // Legend order: the paper's models first, then by state size and parameters (lstm-h2 before lstm-h16).
+            java.util.Comparator<SeedGroups.Group> order = java.util.Comparator
+                    .comparingInt((SeedGroups.Group g) -> Palette.rank(g.model()))
+                    .thenComparingLong(g -> g.first().path("state_bits").asLong())
+                    .thenComparingLong(g -> g.first().path("parameters").asLong())
+                    .thenComparing(SeedGroups.Group::model);
+            byExp.values().forEach(gs -> gs.sort(order));
             for (var e : byExp.entrySet()) {
                 String exp = e.getKey();
                 List<SeedGroups.Group> gs = e.getValue();
@@ -128,12 +135,14 @@ public final class Plots {
     static String bandNote(List<SeedGroups.Group> gs) {
         int most = gs.stream().mapToInt(g -> g.runs().size()).max().orElse(1);
         int least = gs.stream().mapToInt(g -> g.runs().size()).min().orElse(1);
-        if (most == 1) return "band: 95% Wilson interval";
+        if (most == 1) return "1 seed; band: 95% Wilson interval";
         if (least == most) return "mean; band: min..max over " + most + " seeds";
         return "mean; band: min..max over seeds, 95% Wilson with one seed";
     }
 
-    private static String seedsNote(SeedGroups.Group g) {
+    /** " (3 seeds)" when the models of a figure have different numbers of seeds; else the axis title says it. */
+    private static String seedsNote(SeedGroups.Group g, List<SeedGroups.Group> gs) {
+        if (gs.stream().mapToInt(x -> x.runs().size()).distinct().count() == 1) return "";
         int n = g.runs().size();
         return n > 1 ? " (" + n + " seeds)" : " (1 seed)";
     }
@@ -217,7 +226,7 @@ public final class Plots {
             });
             Color colour = palette.of(g.model());
             ExamplesToTarget x = ExamplesToTarget.of(g, ExamplesToTarget.PAPER_TARGET);
-            String name = g.model() + seedsNote(g) + ", 90%: " + x.shortSummary();
+            String name = g.model() + seedsNote(g, gs) + ", 90%: " + x.shortSummary();
             addMean(c, name, colour, SeriesMarkers.CIRCLE, pts, step -> Math.max(1, examples.get(step)[0] / examples.get(step)[1]), -1);
             if (!x.reached().isEmpty()) {
                 // Where it reached 90%: a diamond at the mean, a bar over the seeds' spread.
@@ -251,7 +260,7 @@ public final class Plots {
             shade.setMarker(SeriesMarkers.NONE);
         }
         for (SeedGroups.Group g : gs)
-            addMean(c, g.model() + seedsNote(g), palette.of(g.model()), SeriesMarkers.CIRCLE, g.across(r -> {
+            addMean(c, g.model() + seedsNote(g, gs), palette.of(g.model()), SeriesMarkers.CIRCLE, g.across(r -> {
                 Map<Double, JsonNode> pts = new TreeMap<>();
                 for (JsonNode a : r.path("accuracy")) pts.put(a.path("length").asDouble(), ResultsIO.JSON.createArrayNode().add(a));
                 return pts;
@@ -273,7 +282,7 @@ public final class Plots {
                         + first.path("task").path("lengths").asText(), "n (length of the duplicated n-gram)",
                 "string accuracy (" + bandNote(gs) + ")");
         for (SeedGroups.Group g : gs)
-            addMean(c, g.model() + seedsNote(g), palette.of(g.model()), SeriesMarkers.CIRCLE, g.across(r -> {
+            addMean(c, g.model() + seedsNote(g, gs), palette.of(g.model()), SeriesMarkers.CIRCLE, g.across(r -> {
                 Map<Double, JsonNode> pts = new TreeMap<>();
                 for (JsonNode t : r.path("task_accuracy"))
                     if (t.path("task").path("type").asText().equals("copy-dup-ngram"))

@@ -57,13 +57,14 @@ class PlotBandsTest {
         probe(b, 100, 3100, 1.0, 0.8);
         probe(b, 200, 6100, 1.0, 1.0);
         XYChart c = Plots.examplesChart("copy", SeedGroups.of(List.of(a, b)), PALETTE);
-        XYSeries line = series(c, "hard-alibi (2 seeds), 90%: 4.55k examples (3.10k..6.00k)");
+        XYSeries line = series(c, "hard-alibi, 90%: 4.55k examples (3.10k..6.00k)");
         assertArrayEquals(new double[]{3050, 6050}, line.getXData(), 1e-9);
         assertArrayEquals(new double[]{0.7, 1.0}, line.getYData(), 1e-12);
         assertArrayEquals(new double[]{0.9, 1.0, 1.0, 0.5}, band(c, line).getYData(), 1e-12);
         XYSeries mark = c.getSeriesMap().get("hard-alibi reaches 90%");
         assertArrayEquals(new double[]{3100, 4550, 6000}, mark.getXData(), 1e-9);
         assertTrue(c.getTitle().contains("probed at 5, 10, n = 20"), c.getTitle());
+        assertTrue(c.getYAxisTitle().contains("min..max over 2 seeds"), c.getYAxisTitle());
     }
 
     @Test
