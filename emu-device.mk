@@ -20,7 +20,11 @@ EMU_DEVICE_OBJ := $(EMU_DEVICE_DIR)/obj
 EMU_DEVICE_LIBCUDA := $(EMU_DEVICE_DIR)/libcuda.so.1
 EMU_DEVICE_LIBCUBLAS := $(EMU_DEVICE_DIR)/libcublas.so.12
 EMU_DEVICE_CXXFLAGS ?= -O2 -std=c++17 -fPIC -fvisibility=hidden -Wall -Wno-unused-function -Wno-unused-variable -Wno-unknown-pragmas
-EMU_DEVICE_USE ?= $(if $(shell ldconfig -p 2>/dev/null | grep -E 'libcuda\.so\.1 ' | grep -v '$(CURDIR)'),no,yes)
+# A real driver: the kernel module's version file, or a libcuda.so.1 in the loader cache (ldconfig may live in
+# /sbin, outside a user's PATH).
+EMU_DEVICE_REAL_DRIVER := $(shell test -e /proc/driver/nvidia/version && echo yes; \
+  { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -E 'libcuda\.so\.1 ' | grep -v '$(CURDIR)')
+EMU_DEVICE_USE ?= $(if $(EMU_DEVICE_REAL_DRIVER),no,yes)
 
 EMU_DEVICE_FAMILY_OBJS := $(foreach f,$(CUDA_FAMILIES),$(EMU_DEVICE_OBJ)/family_$(f).o)
 EMU_DEVICE_DRIVER_OBJS := $(EMU_DEVICE_OBJ)/driver.o $(EMU_DEVICE_OBJ)/memory.o $(EMU_DEVICE_OBJ)/ptx.o \

@@ -768,11 +768,12 @@ API CUresult cuMemGetInfo_v2(size_t* freeBytes, size_t* total) {
 API CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CUdeviceptr p) {
     LOCKED;
     if (CUresult r = need_context("cuMemGetAddressRange")) return r;
-    (void)base;
-    (void)size;
-    (void)p;
-    log("cuMemGetAddressRange: not supported by the emulated device");
-    return NOT_SUPPORTED;
+    uintptr_t b = 0;
+    size_t n = 0;
+    if (!mem_range((uintptr_t)p, &b, &n)) return NOT_FOUND;
+    if (base) *base = b;
+    if (size) *size = n;
+    return SUCCESS;
 }
 
 namespace {

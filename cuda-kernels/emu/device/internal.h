@@ -61,6 +61,8 @@ size_t mem_in_use();
 bool mem_check(uintptr_t p, size_t bytes, const char* call);
 // Describes where p points ("inside allocation #3 (...)", "12 bytes past the end of ...", "in freed ...").
 std::string mem_describe(uintptr_t p);
+// The live allocation holding p (cuMemGetAddressRange); false when none does.
+bool mem_range(uintptr_t p, uintptr_t* base, size_t* bytes);
 // Is p null, or inside (or one past the end of) a live allocation?
 bool mem_pointer_ok(uintptr_t p);
 // Frees every live allocation, returning how many there were and their bytes (context release).

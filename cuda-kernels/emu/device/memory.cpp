@@ -147,6 +147,16 @@ bool mem_pointer_ok(uintptr_t p) {
     return !a.freed && p <= a.base + a.bytes;
 }
 
+bool mem_range(uintptr_t p, uintptr_t* base, size_t* bytes) {
+    auto it = g_allocs.upper_bound(p);
+    if (it == g_allocs.begin()) return false;
+    const Alloc& a = std::prev(it)->second;
+    if (a.freed || p >= a.base + a.bytes) return false;
+    *base = a.base;
+    *bytes = a.bytes;
+    return true;
+}
+
 bool mem_check(uintptr_t p, size_t bytes, const char* call) {
     auto it = g_allocs.upper_bound(p);
     const Alloc* a = it == g_allocs.begin() ? nullptr : &std::prev(it)->second;
