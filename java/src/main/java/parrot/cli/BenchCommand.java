@@ -71,9 +71,15 @@ final class BenchCommand implements Runnable {
             doc.put("threads", Parallel.threads());
             CpuPeak peak = CpuPeak.detect(Parallel.threads()).with(clockGhz, flopsPerCycle);
             System.out.println("peak: " + peak.describe());
-            doc.put("peak", Map.of("cores", peak.cores(), "model", peak.model(), "isa", peak.isa(),
-                    "flops_per_cycle_per_core", peak.flopsPerCycle(), "ghz", peak.ghz(), "clock_source", peak.source(),
-                    "flops_per_second", peak.flopsPerSecond()));
+            Map<String, Object> pk = new LinkedHashMap<>();
+            pk.put("cores", peak.cores());
+            pk.put("model", peak.model());
+            pk.put("isa", peak.isa());
+            pk.put("flops_per_cycle_per_core", peak.flopsPerCycle());
+            pk.put("ghz", peak.ghz());
+            pk.put("clock_source", peak.source());
+            pk.put("flops_per_second", peak.flopsPerSecond());
+            doc.put("peak", pk);
             java.util.List<Object> rows = new java.util.ArrayList<>();
             Map<String, Double> tokS = new LinkedHashMap<>();
             System.out.printf("%-12s %8s %10s %12s %9s %8s %12s %8s%n", "model", "params", "tokens/s", "MFLOP/token",
