@@ -3,6 +3,7 @@ package parrot.backend.cpu.common;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,6 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorOps implements Simd.Ops {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     @Override
     public void axpy(float[] y, int yo, float a, float[] x, int xo, int n) {
@@ -271,6 +273,71 @@ final class VectorOps implements Simd.Ops {
         float e = Math.fma(p * r, r, r) + 1f;
         int bits = ((Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUNDER)) + 127) << 23;
         return e * Float.intBitsToFloat(bits);
+    }
+
+    /*
+     * softplus(x) = log1p(exp(x)) for x <= 20, else x (torch's threshold; NaN stays NaN). With y = exp(x) (expV,
+     * clamped to float's smallest normal below) and u = 1 + y rounded, log1p(y) = log(u) + (y − (u − 1))/u, the
+     * second term putting back what the rounding of u lost (u − 1 is exact for u < 2^24, and the term is below
+     * float's precision beyond). log(u), u >= 1: u = m·2^e with m in [√½, √2) by exponent bits, then Cephes
+     * logf's degree-9 polynomial in m − 1 and e·ln2 in two parts; ~1 ulp.
+     */
+    private static final float SQRT_HALF = 0.707106781186547524f, SOFTPLUS_THRESHOLD = 20f;
+    private static final float[] LOG_P = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f,
+            1.4249322787e-1f, -1.6668057665e-1f, 2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
+
+    static FloatVector softplusV(FloatVector x) {
+        FloatVector y = expV(x);
+        FloatVector u = y.add(1f);
+        FloatVector corr = y.sub(u.sub(1f)).div(u);
+        IntVector bits = u.reinterpretAsInts();
+        IntVector e = bits.lanewise(VectorOperators.LSHR, 23).sub(126);       // u = m·2^e, m in [0.5, 1)
+        FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats();
+        VectorMask<Float> small = m.compare(VectorOperators.LT, SQRT_HALF);    // then m ← 2m, e ← e − 1
+        e = e.sub(1, small.cast(I));
+        FloatVector r = m.add(m.blend(0f, small.not())).sub(1f);
+        FloatVector fe = (FloatVector) e.convert(VectorOperators.I2F, 0);
+        FloatVector z = r.mul(r);
+        FloatVector p = FloatVector.broadcast(F, LOG_P[0]);
+        for (int i = 1; i < LOG_P.length; i++) p = p.fma(r, FloatVector.broadcast(F, LOG_P[i]));
+        FloatVector q = p.mul(r).mul(z);
+        q = fe.fma(FloatVector.broadcast(F, LN2_LO), q);
+        q = z.fma(FloatVector.broadcast(F, -0.5f), q);
+        FloatVector lg = fe.fma(FloatVector.broadcast(F, LN2_HI), r.add(q));
+        FloatVector sp = lg.add(corr);
+        return sp.blend(x, x.compare(VectorOperators.LE, SOFTPLUS_THRESHOLD).not());
+    }
+
+    /** {@link #softplusV} on one float, the same operations in the same order. */
+    static float softplusS(float x) {
+        if (!(x <= SOFTPLUS_THRESHOLD)) return x;
+        float y = expS(x);
+        float u = y + 1f;
+        float corr = (y - (u - 1f)) / u;
+        int bits = Float.floatToRawIntBits(u);
+        int e = (bits >>> 23) - 126;
+        float m = Float.intBitsToFloat((bits & 0x007fffff) | 0x3f000000);
+        boolean small = m < SQRT_HALF;
+        if (small) e -= 1;
+        float r = (m + (small ? m : 0f)) - 1f;
+        float fe = e;
+        float z = r * r;
+        float p = LOG_P[0];
+        for (int i = 1; i < LOG_P.length; i++) p = Math.fma(p, r, LOG_P[i]);
+        float q = p * r * z;
+        q = Math.fma(fe, LN2_LO, q);
+        q = Math.fma(z, -0.5f, q);
+        float lg = Math.fma(fe, LN2_HI, r + q);
+        return lg + corr;
+    }
+
+    @Override
+    public boolean softplus(float[] a, int off, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += F.length())
+            softplusV(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
+        for (; i < n; i++) a[off + i] = softplusS(a[off + i]);
+        return true;
     }
 
     // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.
