@@ -76,10 +76,50 @@ final class VectorOps implements Simd.Ops {
     @Override
     public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb,
                         int m, int k, int n) {
-        int r = 0;
-        for (; r + 4 <= m; r += 4) gemmRows4(c, co + r * ldc, ldc, a, ao + r * lda, lda, aps, b, bo, ldb, k, n);
-        for (; r < m; r++) gemmRow(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, n);
+        int r = 0, nv = n - n % F.length();            // columns nv..n−1: fewer than a vector, done over rows
+        for (; r + 4 <= m; r += 4) gemmRows4(c, co + r * ldc, ldc, a, ao + r * lda, lda, aps, b, bo, ldb, k, nv);
+        for (; r < m; r++) gemmRow(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv);
+        for (r = gemmTailRows(c, co, ldc, a, ao, lda, aps, b, bo, ldb, m, k, nv, n); r < m; r++)
+            gemmTail(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv, n);
         return true;
+    }
+
+    /**
+     * Columns j0..n−1 (fewer than a vector) of rows r0..r0+8k: vectors over 8 rows instead of over columns. A's rows
+     * are copied to at [p][rows], C's to cv; each element is then summed over p in order with the same fused
+     * multiply-adds as {@link #gemmTail}, so the bits are the same, at vector rather than scalar speed (the
+     * x_proj (36 columns), LM head (30) and dt_proj (4) products of the small models are mostly tail).
+     */
+    private static int gemmTailRows(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+                            int ldb, int m, int k, int j0, int n) {
+        int w = F.length(), r = 0;
+        if (j0 >= n || m < w) return 0;
+        float[] at = new float[k * w], cv = new float[4 * w];
+        for (; r + w <= m; r += w) {
+            for (int p = 0; p < k; p++)
+                for (int i = 0; i < w; i++) at[p * w + i] = a[ao + (r + i) * lda + p * aps];
+            for (int j = j0; j < n; j += 4) {
+                int nj = Math.min(4, n - j);
+                for (int q = 0; q < nj; q++)
+                    for (int i = 0; i < w; i++) cv[q * w + i] = c[co + (r + i) * ldc + j + q];
+                FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
+                FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
+                for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
+                    FloatVector av = FloatVector.fromArray(F, at, p * w);
+                    x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
+                    if (nj > 1) x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
+                    if (nj > 2) x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
+                    if (nj > 3) x3 = av.fma(FloatVector.broadcast(F, b[bp + 3]), x3);
+                }
+                x0.intoArray(cv, 0);
+                x1.intoArray(cv, w);
+                x2.intoArray(cv, 2 * w);
+                x3.intoArray(cv, 3 * w);
+                for (int q = 0; q < nj; q++)
+                    for (int i = 0; i < w; i++) c[co + (r + i) * ldc + j + q] = cv[q * w + i];
+            }
+        }
+        return r;
     }
 
     /** Four rows of C: 2 vectors of columns at a time (8 accumulators), then 1, then scalar columns. */
