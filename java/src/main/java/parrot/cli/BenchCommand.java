@@ -82,7 +82,7 @@ final class BenchCommand implements Runnable {
             doc.put("peak", pk);
             java.util.List<Object> rows = new java.util.ArrayList<>();
             Map<String, Double> tokS = new LinkedHashMap<>();
-            System.out.printf("%-12s %8s %10s %12s %9s %8s %12s %8s%n", "model", "params", "tokens/s", "MFLOP/token",
+            System.out.printf("%-12s %8s %10s %12s %9s %8s %13s %8s%n", "model", "params", "tokens/s", "MFLOP/token",
                     "GFLOP/s", "of peak", "pytorch tok/s", "ratio");
             for (String m : models) {
                 TrainingBench.Result r;
