@@ -30,7 +30,8 @@ run: build
 
 # Kernels: PTX for sm_80/sm_90 and the ptxas report (where nvcc exists), then every kernel run on the CPU in
 # the CUDA emulator against float64 references; then the Java suite (GPU parity tests SKIP without a GPU).
-test:
+# The jar first: SlurmClusterTest runs target/parrot.jar under a local Slurm (SKIPPED where Slurm is missing).
+test: $(JAR)
 	$(MAKE) --no-print-directory kernels ptxas-check kernels-emu-test
 	mvn -B --no-transfer-progress test
 
