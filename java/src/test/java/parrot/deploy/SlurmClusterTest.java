@@ -3,7 +3,6 @@ package parrot.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,7 +63,7 @@ class SlurmClusterTest {
     static Map<String, String> env;
     static String version;
 
-    @BeforeAll
+    /** Starts the cluster; an assumption (SKIPPED with the reason) where it cannot start here. */
     static void start() throws Exception {
         Path script = DeployFiles.root().resolve("scripts/slurm-local.sh");
         assertTrue(Files.isRegularFile(script), "scripts/slurm-local.sh is missing");
@@ -87,6 +86,7 @@ class SlurmClusterTest {
         System.out.println("SlurmClusterTest: Slurm " + version + " on localhost, " + env.get("SLURM_CONF"));
     }
 
+    /** Stops everything the cluster started, by pid, and removes its folder. */
     @AfterAll
     static void stop() throws Exception {
         if (cluster == null || !Files.exists(cluster)) return;
@@ -97,19 +97,33 @@ class SlurmClusterTest {
     }
 
     static void stopQuietly() {
+        boolean interrupted = Thread.interrupted();   // a timed-out test: stop the cluster all the same
         try {
             if (cluster != null && Files.exists(cluster))
                 run(Map.of(), DeployFiles.root(), 60, "bash", DeployFiles.root().resolve("scripts/slurm-local.sh").toString(),
                         "stop", cluster.toString());
         } catch (Exception ignored) {
-            // best effort: the JVM is going away
+            // best effort: the JVM is going away, or the test has failed already
         }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     @Test
     void theSweepArrayRunsPreemptedAndKilledTasksResumeAndTheMergeEqualsOneProcess(@TempDir Path tmp) throws Exception {
         Path jar = DeployFiles.root().resolve("target/parrot.jar");
         assumeTrue(Files.isRegularFile(jar), "target/parrot.jar is missing (make build; make test builds it first)");
+        // Started here, not in @BeforeAll: surefire shows an assumption there as no test at all, not as SKIPPED.
+        start();
+        try {
+            sweepArray(tmp, jar);
+        } catch (Throwable t) {
+            stopQuietly();   // keep the test's own failure
+            throw t;
+        }
+        stop();
+    }
+
+    void sweepArray(Path tmp, Path jar) throws Exception {
         Path bundle = bundle(tmp.resolve("bundle"), jar);
         Path work = Files.createDirectories(tmp.resolve("work"));
         Files.writeString(work.resolve("tiny.json"), EXPERIMENT);
