@@ -227,9 +227,10 @@ class SlurmClusterTest {
             JsonNode slurm = merge(bundle, work, runs, tmp.resolve("slurm-table.json"));
             JsonNode ref = merge(bundle, work, refOut, tmp.resolve("reference-table.json"));
             assertEquals(CELLS.size(), slurm.get("runs").size());
-            assertEquals(null, firstDifference(ref.get("rows"), slurm.get("rows"), "rows"), "merged rows: reference vs Slurm");
-            assertEquals(null, firstDifference(withoutTiming(ref.get("runs")), withoutTiming(slurm.get("runs")), "runs"),
-                    "merged runs: reference vs Slurm");
+            assertTrue(slurm.get("rows").size() > 0, "no rows: " + slurm);
+            // The whole table (rows, seed aggregates, runs), less when and from which folders it was made.
+            for (JsonNode t : List.of(slurm, ref)) ((ObjectNode) t).remove(List.of("created_at", "sources"));
+            assertEquals(null, firstDifference(withoutTiming(ref), withoutTiming(slurm), "table"), "merged tables: reference vs Slurm");
         } finally {
             reference.destroyForcibly();
         }
