@@ -32,7 +32,8 @@ run: build
 # Kernels: PTX for sm_80/sm_90 and the ptxas report (where nvcc exists), then every kernel run on the CPU in
 # the CUDA emulator against float64 references; the emulated CUDA device and its own tests; then the Java suite,
 # whose CUDA tests run on the emulated device when this machine has no NVIDIA driver (EMU_DEVICE_USE).
-test:
+# The jar first: SlurmClusterTest runs target/parrot.jar under a local Slurm (SKIPPED where Slurm is missing).
+test: $(JAR)
 	$(MAKE) --no-print-directory kernels ptxas-check kernels-emu-test emu-device emu-device-test
 	mvn -B --no-transfer-progress test $(EMU_DEVICE_MVN)
 

@@ -170,11 +170,37 @@ class SlurmSweepScriptTest {
         Proc p = bash(env, script("sweeps/grid.json"), null);
         String log = log(dir);
         assertEquals(0, p.code(), p.out() + log);
-        assertTrue(log.contains("parrot sweep /work/sweep/grid.json --shard 3/8"), log);
+        // sweeps/grid.json names its experiments as ../X.json: the folder above sweeps/ is what the image needs.
+        assertTrue(log.contains("parrot sweep /work/experiments/sweeps/grid.json --shard 3/8"), log);
         assertTrue(log.contains("apptainer exec --nv --pwd /work --bind " + dir.resolve("runs") + ":/work/runs --bind "
-                + dir.resolve("sweeps") + ":/work/sweep:ro " + dir.resolve("parrot.sif") + " parrot sweep"), log);
+                + dir + ":/work/experiments:ro " + dir.resolve("parrot.sif") + " parrot sweep"), log);
         assertTrue(Files.isDirectory(dir.resolve("runs")));
         assertFalse(log.contains("scontrol"), log);
+    }
+
+    @Test
+    void theImageGetsTheFolderTheSweepNamesItsConfigsFrom(@TempDir Path dir) throws Exception {
+        Map<String, String> env = new LinkedHashMap<>(arrayEnv(dir, "3:00:00"));
+        env.put("PARROT_STUB_EXIT", "0");
+        Files.createDirectories(dir.resolve("mine"));
+        Files.writeString(dir.resolve("mine/flat.json"), "{}");
+        Proc p = bash(env, script("mine/flat.json"), null);
+        assertEquals(0, p.code(), p.out() + log(dir));
+        assertTrue(log(dir).contains("--bind " + dir.resolve("mine") + ":/work/experiments:ro " + dir.resolve("parrot.sif")
+                + " parrot sweep /work/experiments/flat.json --shard 3/8"), log(dir));
+
+        env.put("PARROT_EXPERIMENTS", dir.toString());
+        Files.delete(dir.resolve("log"));
+        p = bash(env, script("mine/flat.json"), null);
+        assertEquals(0, p.code(), p.out() + log(dir));
+        assertTrue(log(dir).contains("--bind " + dir + ":/work/experiments:ro " + dir.resolve("parrot.sif")
+                + " parrot sweep /work/experiments/mine/flat.json --shard 3/8"), log(dir));
+
+        env.put("PARROT_EXPERIMENTS", dir.resolve("sweeps").toString());
+        Files.delete(dir.resolve("log"));
+        p = bash(env, script("mine/flat.json"), null);
+        assertEquals(64, p.code(), p.out());
+        assertTrue(p.out().contains("does not hold"), p.out());
     }
 
     @Test
