@@ -36,6 +36,11 @@ public record HfModel(String name, Path dir, HfConfig config, LanguageModel mode
         return s;
     }
 
+    /** Gives the weights' memory back (device memory is not garbage collected). */
+    public void release() {
+        for (var p : model.parameters().list()) model.backend().release(p.value());
+    }
+
     public long parameters() {
         return model.parameters().count();
     }
