@@ -8,6 +8,7 @@ import parrot.eval.Evaluator;
 import parrot.eval.LengthResult;
 import parrot.results.ResultsIO;
 import parrot.train.Checkpoint;
+import parrot.train.MemoryBudget;
 import parrot.train.Tasks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,7 +54,13 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        IntRange range = IntRange.parse(lengths);
+        IntRange range;
+        try {
+            range = IntRange.parse(lengths).check("--lengths", 1);
+        } catch (parrot.config.ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("--lengths") ? e.getMessage() : "--lengths: " + e.getMessage());
+        }
+        if (json != null) Outputs.checkFile("--json", json);
         if (samples < 1) throw new IllegalArgumentException("--samples: must be >= 1, got " + samples);
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size: must be >= 1, got " + batchSize);
         try (Backend be = Devices.open(device)) {
@@ -66,6 +73,8 @@ final class EvalCommand implements Callable<Integer> {
             if (t.vocab().size() != ck.model().vocab())
                 throw new IllegalArgumentException("--task: " + taskName + " needs a vocabulary of " + t.vocab().size()
                         + " tokens, the checkpoint has " + ck.model().vocab());
+            MemoryBudget.checkEval("eval", ck.modelConfig(), ck.model().vocab(), Math.min(batchSize, samples),
+                    t.maxTokens(range.hi()), be.dtype() == parrot.backend.Tensor.DType.F64 ? 8 : 4);
             List<LengthResult> acc = new Evaluator(ck.model(), t, batchSize, seed).evaluate(range.values(), samples, null);
             Map<String, List<LengthResult>> table = new LinkedHashMap<>();
             table.put(ck.modelConfig().name(), acc);
