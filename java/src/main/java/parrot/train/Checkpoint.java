@@ -338,7 +338,7 @@ public final class Checkpoint {
     /** The two forms a checkpoint takes; each has a fixed set of files, every one of them in the manifest. */
     public enum Kind {
         /** Everything to resume training. */
-        FULL(List.of(CONFIG, OPTIMIZER, STATE, WEIGHTS)),
+        FULL(List.of(CONFIG, WEIGHTS, OPTIMIZER, STATE)),
         /** Weights and configs only, for evaluation. */
         WEIGHTS_ONLY(List.of(CONFIG, WEIGHTS));
 
