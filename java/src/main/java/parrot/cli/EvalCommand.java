@@ -12,6 +12,7 @@ import parrot.hf.HfModel;
 import parrot.hf.HfTokenizer;
 import parrot.results.ResultsIO;
 import parrot.train.Checkpoint;
+import parrot.train.MemoryBudget;
 import parrot.train.Tasks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -84,7 +85,13 @@ final class EvalCommand implements Callable<Integer> {
         for (Object o : new Object[]{tokenizer, text, squad, name})
             if (o != null) throw new IllegalArgumentException("--tokenizer, --text, --squad and --name go with --hf");
         int samples = this.samples == null ? 50 : this.samples, batchSize = this.batchSize == null ? 50 : this.batchSize;
-        IntRange range = IntRange.parse(lengths == null ? "1..60" : lengths);
+        IntRange range;
+        try {
+            range = IntRange.parse(lengths == null ? "1..60" : lengths).check("--lengths", 1);
+        } catch (parrot.config.ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("--lengths") ? e.getMessage() : "--lengths: " + e.getMessage());
+        }
+        if (json != null) Outputs.checkFile("--json", json);
         if (samples < 1) throw new IllegalArgumentException("--samples: must be >= 1, got " + samples);
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size: must be >= 1, got " + batchSize);
         try (Backend be = Devices.open(device)) {
@@ -97,6 +104,8 @@ final class EvalCommand implements Callable<Integer> {
             if (t.vocab().size() != ck.model().vocab())
                 throw new IllegalArgumentException("--task: " + taskName + " needs a vocabulary of " + t.vocab().size()
                         + " tokens, the checkpoint has " + ck.model().vocab());
+            MemoryBudget.checkEval("eval", ck.modelConfig(), ck.model().vocab(), Math.min(batchSize, samples),
+                    t.maxTokens(range.hi()), be.dtype() == parrot.backend.Tensor.DType.F64 ? 8 : 4);
             List<LengthResult> acc = new Evaluator(ck.model(), t, batchSize, seed).evaluate(range.values(), samples, null);
             Map<String, List<LengthResult>> table = new LinkedHashMap<>();
             table.put(ck.modelConfig().name(), acc);
@@ -137,7 +146,13 @@ final class EvalCommand implements Callable<Integer> {
         if (squad != null && !task.equals("squad")) throw new IllegalArgumentException("--squad: only for --task squad");
         int n = samples != null ? samples : task.equals("squad") ? 30 : 96, bs = batchSize != null ? batchSize : 32;
         if (n < 1) throw new IllegalArgumentException("--samples: must be >= 1, got " + n);
-        int[] ls = IntRange.parse(lengths).values();
+        int[] ls;
+        try {
+            ls = IntRange.parse(lengths).check("--lengths", 1).values();
+        } catch (parrot.config.ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("--lengths") ? e.getMessage() : "--lengths: " + e.getMessage());
+        }
+        if (json != null) Outputs.checkFile("--json", json);
         try (Backend be = Devices.open(device)) {
             HfModel m = HfModel.load(hf, be, name);
             try (HfTokenizer tok = PretrainedRun.tokenizer(tokenizer, hf)) {
