@@ -6,7 +6,7 @@ GPT-NeoX and Mamba forward passes are written out below after transformers' mode
 modeling_mamba.py (MambaMixer.slow_forward), in float64.
 
     /usr/bin/python3 scripts/make_hf_fixtures.py java/src/test/resources/hf     # writes the fixtures
-    /usr/bin/python3 scripts/make_hf_fixtures.py --forward DIR 1,2,3             # logits of a folder, as JSON
+    /usr/bin/python3 scripts/make_hf_fixtures.py --forward 1,2,3 DIR [DIR...]     # logits of folders, as JSON
 
 Written into OUT:
 * ``pythia-tiny/``: a 2-layer GPT-NeoX in exact Hugging Face layout: config.json with the real field names
@@ -579,15 +579,15 @@ def main(out):
     print("wrote", out)
 
 
-def forward_cli(d, ids):
-    """Logits of a folder for one sequence, as JSON (parrot's export test calls this)."""
+def forward_cli(ids, dirs):
+    """Each folder's logits for one sequence, as a JSON list (parrot's export test calls this)."""
     x = torch.tensor([[int(i) for i in ids.split(",")]])
-    print(json.dumps(forward(d, x)[0].tolist()))
+    print(json.dumps([forward(d, x)[0].tolist() for d in dirs]))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--forward":
-        forward_cli(sys.argv[2], sys.argv[3])
+    if len(sys.argv) >= 4 and sys.argv[1] == "--forward":
+        forward_cli(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) == 2:
         main(sys.argv[1])
     else:

@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 @Command(name = "parrot", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and evaluate transformers, Mamba and LSTM models on copying tasks "
                 + "(Jelassi et al., Repeat After Me, ICML 2024).",
-        subcommands = {TrainCommand.class, EvalCommand.class, SweepCommand.class, MergeCommand.class, PlotCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, ExportCommand.class, SweepCommand.class, MergeCommand.class, PlotCommand.class,
                 BenchCommand.class, SelfTestCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
