@@ -17,6 +17,7 @@ import parrot.train.Tasks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,6 +145,11 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--task: '" + task + "' is not a pretrained task; allowed: " + String.join(", ", PretrainedConfig.TASKS));
         if (text != null && !task.startsWith("copy-text")) throw new IllegalArgumentException("--text: only for copy-text tasks");
         if (squad != null && !task.equals("squad")) throw new IllegalArgumentException("--squad: only for --task squad");
+        // checked before the model loads: a 2.8B model takes a while to read
+        if (squad == null && task.equals("squad"))
+            throw new IllegalArgumentException("--squad: required with --task squad (a SQuAD v1.1 JSON file, e.g. dev-v1.1.json)");
+        for (Path p : new Path[]{squad, text, tokenizer})
+            if (p != null && !Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": no such file");
         int n = samples != null ? samples : task.equals("squad") ? 30 : 96, bs = batchSize != null ? batchSize : 32;
         if (n < 1) throw new IllegalArgumentException("--samples: must be >= 1, got " + n);
         int[] ls;
