@@ -148,7 +148,7 @@ final class EvalCommand implements Callable<Integer> {
         // checked before the model loads: a 2.8B model takes a while to read
         if (squad == null && task.equals("squad"))
             throw new IllegalArgumentException("--squad: required with --task squad (a SQuAD v1.1 JSON file, e.g. dev-v1.1.json)");
-        for (Path p : new Path[]{squad, text, tokenizer})
+        for (Path p : new Path[]{squad, text})
             if (p != null && !Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": no such file");
         int n = samples != null ? samples : task.equals("squad") ? 30 : 96, bs = batchSize != null ? batchSize : 32;
         if (n < 1) throw new IllegalArgumentException("--samples: must be >= 1, got " + n);
