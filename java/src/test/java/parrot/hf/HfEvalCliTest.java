@@ -78,6 +78,15 @@ class HfEvalCliTest {
     }
 
     @Test
+    void theShippedConfigParses() {
+        var c = parrot.eval.pretrained.PretrainedConfig.read(Path.of("experiments/pretrained/pythia-vs-mamba.json"));
+        assertEquals(6, c.models().size());
+        assertEquals(java.util.List.of("phonebook", "copy-text", "copy-text-shuffled", "squad"),
+                c.tasks().stream().map(parrot.eval.pretrained.PretrainedConfig.Task::task).toList());
+        assertTrue(c.out().endsWith(Path.of("runs/pretrained")), c.out().toString());
+    }
+
+    @Test
     void badInvocationsAreOneLine(@TempDir Path tmp) throws IOException {
         String hf = HfModelTest.fixture("pythia-tiny").toString();
         assertEquals("parrot: --task: required with --hf; one of phonebook, copy-text, copy-text-shuffled, squad",
