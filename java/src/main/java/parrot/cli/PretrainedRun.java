@@ -81,12 +81,17 @@ final class PretrainedRun {
         log.printf("%s on %s (%s, %,d parameters, %s)%n", m.name(), task.name(), m.config().family(), m.parameters(), be.name());
         List<PointResult> points = ev.evaluate(lengths, samples, p -> log.printf(Locale.ROOT, "  %s %5d: accuracy %.3f%s (n = %d)%n",
                 task.lengthUnit(), p.length(), p.accuracy(), p.f1() == null ? "" : String.format(Locale.ROOT, ", F1 %.3f", p.f1()), p.n()));
+        int maxPos = m.config().maxPositions();
+        if (maxPos > 0 && ev.longestPrompt() > maxPos)
+            log.printf("note: prompts reached %d tokens, past max_position_embeddings %d (the context %s was trained on)%n",
+                    ev.longestPrompt(), maxPos, m.name());
         Map<String, Object> options = new LinkedHashMap<>();
         options.put("samples", samples);
         options.put("batch_size", batchSize);
         if (taskName.startsWith("copy-text")) options.put("text", data == null ? "parrot default (" + DEFAULT_TEXT + ")" : data.toString());
         if (taskName.equals("squad")) options.put("file", data.toString());
-        if (m.config().maxPositions() > 0) options.put("max_position_embeddings", m.config().maxPositions());
+        if (maxPos > 0) options.put("max_position_embeddings", maxPos);
+        options.put("longest_prompt_tokens", ev.longestPrompt());
         return new PretrainedResult(PretrainedResult.SCHEMA, m.name(), m.config().family(), m.dir().toString(),
                 tok.file().toString(), m.parameters(), task.name(), task.lengthUnit(), options, seed, be.name(),
                 BuildInfo.gitCommit(), started, (System.nanoTime() - t0) / 1e9, points);

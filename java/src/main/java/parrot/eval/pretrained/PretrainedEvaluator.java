@@ -26,6 +26,7 @@ public final class PretrainedEvaluator {
     private final PretrainedTask task;
     private final int batchSize, eos;
     private final long seed;
+    private int longest;
 
     public PretrainedEvaluator(LanguageModel model, HfTokenizer tok, PretrainedTask task, int batchSize, int eos, long seed) {
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size: must be >= 1, got " + batchSize);
@@ -46,6 +47,11 @@ public final class PretrainedEvaluator {
             if (progress != null) progress.accept(p);
         }
         return out;
+    }
+
+    /** The longest prompt seen so far, in tokens. */
+    public int longestPrompt() {
+        return longest;
     }
 
     static PointResult summarize(int length, List<Scored> scored) {
@@ -79,6 +85,7 @@ public final class PretrainedEvaluator {
             for (int b = 0; b < batch.size(); b++) {
                 prompts[b] = ids.get(batch.get(b));
                 budget[b] = examples.get(batch.get(b)).maxNew();
+                longest = Math.max(longest, prompts[b].length);
             }
             int[][] gen = BatchGreedy.generate(model, prompts, budget, eos, task.suppressEosFirst(), (b, g, n) ->
                     // decode the whole continuation only when its last token brings a newline
