@@ -34,7 +34,7 @@ final class PlotCommand implements Callable<Integer> {
         List<Path> runInputs = inputs.stream().filter(p -> !PretrainedPlots.isPretrained(p)).toList();
         List<ObjectNode> runs = runInputs.isEmpty() ? List.of() : ResultTable.collect(runInputs);
         if (runs.isEmpty() && pretrained.isEmpty())
-            throw new IllegalArgumentException("no parrot.run/1 or parrot.pretrained/1 result found in " + inputs);
+            throw new IllegalArgumentException("no parrot.run/1 result found (nor a parrot.pretrained/1 one) in " + inputs);
         if (!runs.isEmpty()) {
             Plots.Report r = Plots.write(runs, out);
             r.written().forEach(p -> System.out.println("wrote " + p));
