@@ -63,10 +63,10 @@ final class EvalCommand implements Callable<Integer> {
             + "phone-book entries, tokens copied, or SQuAD bucket edges in context tokens")
     String lengths;
 
-    @Option(names = "--samples", description = "strings per length (default 50; with --hf 96, squad 30 contexts per bucket)")
+    @Option(names = "--samples", description = "strings per length (default 100; with --hf 96, squad 30 contexts per bucket)")
     Integer samples;
 
-    @Option(names = "--batch-size", description = "default 50 (with --hf 32)")
+    @Option(names = "--batch-size", description = "strings decoded together (default 100; with --hf 32)")
     Integer batchSize;
 
     @Option(names = "--seed", defaultValue = "1")
@@ -85,7 +85,7 @@ final class EvalCommand implements Callable<Integer> {
         if (hf != null || pretrained != null) return pretrained();
         for (Object o : new Object[]{tokenizer, text, squad, name})
             if (o != null) throw new IllegalArgumentException("--tokenizer, --text, --squad and --name go with --hf");
-        int samples = this.samples == null ? 50 : this.samples, batchSize = this.batchSize == null ? 50 : this.batchSize;
+        int samples = this.samples == null ? 100 : this.samples, batchSize = this.batchSize == null ? 100 : this.batchSize;
         IntRange range;
         try {
             range = IntRange.parse(lengths == null ? "1..60" : lengths).check("--lengths", 1);
