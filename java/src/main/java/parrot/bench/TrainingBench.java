@@ -8,6 +8,7 @@ import parrot.data.Batch;
 import parrot.data.Batcher;
 import parrot.data.Task;
 import parrot.data.Vocab;
+import parrot.model.FlopCount;
 import parrot.model.LanguageModel;
 import parrot.model.ModelFactory;
 import parrot.train.Optimizer;
@@ -35,8 +36,30 @@ public final class TrainingBench {
              "models": [{"name": "paper", "d_model": 1024, "n_heads": 16, "n_layers": 12, "positional": "hard-alibi"}]}
             """;
 
-    public record Result(String model, String backend, long parameters, int steps, long tokensPerStep, double seconds,
-                         double tokensPerSecond) {
+    /** The quickstart's Mamba (experiments/quickstart.json): 2 layers, d_model 64, same task and batch as SMALL. */
+    public static final String MAMBA = """
+            {"name": "bench-mamba", "seed": 7,
+             "task": {"type": "copy", "alphabet": 26, "lengths": "1..20"},
+             "train": {"steps": 100, "batch_size": 32, "context": 64, "lr": 3e-3},
+             "models": [{"name": "mamba", "family": "mamba", "d_model": 64, "n_layers": 2}]}
+            """;
+
+    /** The quickstart's LSTM: 1 layer, d_model 64, same task and batch as SMALL. */
+    public static final String LSTM = """
+            {"name": "bench-lstm", "seed": 7,
+             "task": {"type": "copy", "alphabet": 26, "lengths": "1..20"},
+             "train": {"steps": 100, "batch_size": 32, "context": 64, "lr": 3e-3},
+             "models": [{"name": "lstm", "family": "lstm", "d_model": 64, "n_layers": 1}]}
+            """;
+
+    /**
+     * @param flopsPerToken   the model's counted forward + backward FLOPs per training token ({@link FlopCount})
+     * @param flopsPerSecond  flopsPerToken × tokensPerSecond
+     * @param flopsByPart     flopsPerToken by part (linear, attention, scan, ...)
+     */
+    public record Result(String model, String family, String backend, long parameters, int steps, long tokensPerStep,
+                         double seconds, double tokensPerSecond, double flopsPerToken, double flopsPerSecond,
+                         java.util.Map<String, Double> flopsByPart) {
     }
 
     private TrainingBench() {
@@ -63,7 +86,11 @@ public final class TrainingBench {
         be.synchronize();
         double sec = (System.nanoTime() - start) / 1e9;
         long tps = (long) t.batchSize() * t.context();
-        return new Result(exp.models().get(0).name(), be.name(), model.parameters().count(), steps, tps, sec,
-                tps * steps / sec);
+        FlopCount.Count flops = FlopCount.of(exp.models().get(0), task.vocab().size(), t.context());
+        double perToken = flops.perToken();
+        double tokS = tps * steps / sec;
+        return new Result(exp.models().get(0).name(), exp.models().get(0).family(), be.name(),
+                model.parameters().count(), steps, tps, sec, tokS, perToken, perToken * tokS,
+                flops.totals());
     }
 }

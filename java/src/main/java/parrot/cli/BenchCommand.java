@@ -3,6 +3,7 @@ package parrot.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import parrot.backend.Backend;
 import parrot.backend.cpu.CpuBackend;
+import parrot.bench.CpuPeak;
 import parrot.bench.TrainingBench;
 import parrot.backend.cuda.CudaBackend;
 import parrot.backend.cuda.DeviceChoice;
@@ -28,7 +29,9 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "cpu", mixinStandardHelpOptions = true,
-            description = "Training tokens/s of the calibration model on the CPU backend, and the same model in PyTorch (Debian's python3-torch) on the same cores.")
+            description = {"Training tokens/s of the quickstart's transformer (Hard-ALiBi), Mamba and LSTM on the CPU backend, "
+                    + "the FLOP/s that makes (the model's counted forward + backward FLOPs per token) and its share of "
+                    + "the processor's FP32 peak, and the same models in PyTorch (Debian's python3-torch) on the same cores."})
     static final class Cpu implements Callable<Integer> {
         @Option(names = "--steps", defaultValue = "30")
         int steps;
@@ -39,45 +42,104 @@ final class BenchCommand implements Runnable {
         @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "python with torch for the baseline (default ${DEFAULT-VALUE}); 'none' skips it")
         String python;
 
+        @Option(names = "--models", split = ",", defaultValue = "transformer,mamba,lstm",
+                description = "which of transformer, mamba, lstm (default ${DEFAULT-VALUE})")
+        java.util.List<String> models;
+
+        @Option(names = "--clock-ghz", description = "the clock for the peak, instead of the one read from the CPU")
+        Double clockGhz;
+
+        @Option(names = "--flops-per-cycle", description = "FP32 FLOP per cycle and core for the peak, instead of the one inferred from the CPU flags")
+        Integer flopsPerCycle;
+
         @Option(names = "--json", description = "write the numbers here")
         Path json;
 
+        private static final Map<String, String> CONFIGS = Map.of("transformer", TrainingBench.SMALL,
+                "mamba", TrainingBench.MAMBA, "lstm", TrainingBench.LSTM);
+
         @Override
         public Integer call() throws Exception {
+            for (String m : models)
+                if (!CONFIGS.containsKey(m)) {
+                    System.err.println("parrot: --models: unknown '" + m + "'; allowed: transformer, mamba, lstm");
+                    return 2;
+                }
             Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("schema", "parrot.bench.cpu/1");
+            doc.put("schema", "parrot.bench.cpu/2");
             doc.put("git_commit", BuildInfo.gitCommit());
             doc.put("threads", Parallel.threads());
-            TrainingBench.Result r;
-            try (Backend be = new CpuBackend()) {
-                r = TrainingBench.run(be, TrainingBench.SMALL, warmup, steps);
+            CpuPeak peak = CpuPeak.detect(Parallel.threads()).with(clockGhz, flopsPerCycle);
+            System.out.println("peak: " + peak.describe());
+            Map<String, Object> pk = new LinkedHashMap<>();
+            pk.put("cores", peak.cores());
+            pk.put("model", peak.model());
+            pk.put("isa", peak.isa());
+            pk.put("flops_per_cycle_per_core", peak.flopsPerCycle());
+            pk.put("ghz", peak.ghz());
+            pk.put("clock_source", peak.source());
+            pk.put("flops_per_second", peak.flopsPerSecond());
+            doc.put("peak", pk);
+            java.util.List<Object> rows = new java.util.ArrayList<>();
+            Map<String, Double> tokS = new LinkedHashMap<>();
+            System.out.printf("%-12s %8s %10s %12s %9s %8s %13s %8s%n", "model", "params", "tokens/s", "MFLOP/token",
+                    "GFLOP/s", "of peak", "pytorch tok/s", "ratio");
+            for (String m : models) {
+                TrainingBench.Result r;
+                try (Backend be = new CpuBackend()) {
+                    r = TrainingBench.run(be, CONFIGS.get(m), warmup, steps);
+                }
+                Double torch = python.equals("none") ? null : torchBaseline(m);
+                double frac = r.flopsPerSecond() / peak.flopsPerSecond();
+                System.out.printf("%-12s %,8d %,10.0f %12.3f %9.2f %7.1f%% %13s %8s%n", m, r.parameters(),
+                        r.tokensPerSecond(), r.flopsPerToken() / 1e6, r.flopsPerSecond() / 1e9, 100 * frac,
+                        torch == null ? "-" : String.format("%,.0f", torch),
+                        torch == null ? "-" : String.format("%.2fx", r.tokensPerSecond() / torch));
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("parrot", r);
+                row.put("fraction_of_peak", frac);
+                if (torch != null) {
+                    row.put("pytorch_tokens_per_second", torch);
+                    row.put("ratio", r.tokensPerSecond() / torch);
+                }
+                rows.add(row);
+                tokS.put(m, r.tokensPerSecond());
+                if (m.equals("transformer")) {                     // the schema-1 fields, kept
+                    doc.put("parrot", r);
+                    if (torch != null) {
+                        doc.put("pytorch_tokens_per_second", torch);
+                        doc.put("ratio", r.tokensPerSecond() / torch);
+                    }
+                }
             }
-            System.out.printf("parrot %s: %,.0f tokens/s (%d steps of %d tokens in %.2f s)%n", r.backend(),
-                    r.tokensPerSecond(), r.steps(), r.tokensPerStep(), r.seconds());
-            doc.put("parrot", r);
-            Double torch = python.equals("none") ? null : torchBaseline();
-            if (torch != null) {
-                System.out.printf("pytorch (cpu, %d threads): %,.0f tokens/s%n", Parallel.threads(), torch);
-                System.out.printf("ratio parrot/pytorch: %.2fx%n", r.tokensPerSecond() / torch);
-                doc.put("pytorch_tokens_per_second", torch);
-                doc.put("ratio", r.tokensPerSecond() / torch);
-            }
+            System.out.printf("(%d steps of 32 × 64 tokens after %d warm-up steps; FLOPs counted from the shapes, "
+                    + "parrot.model.FlopCount)%n", steps, warmup);
+            Map<String, Double> rel = new LinkedHashMap<>();
+            Double tf = tokS.get("transformer");
+            if (tf != null)
+                for (var e : tokS.entrySet())
+                    if (!e.getKey().equals("transformer")) {
+                        rel.put(e.getKey() + "_over_transformer", e.getValue() / tf);
+                        System.out.printf("tokens/s %s / transformer: %.2fx%n", e.getKey(), e.getValue() / tf);
+                    }
+            doc.put("models", rows);
+            doc.put("tokens_per_second_ratios", rel);
             if (json != null) ResultsIO.write(json, doc);
             return 0;
         }
 
-        private Double torchBaseline() throws Exception {
+        private Double torchBaseline(String model) throws Exception {
             Path script = Path.of("scripts", "bench_torch.py");
             if (!Files.isRegularFile(script) || !Files.isExecutable(Path.of(python))) {
                 System.out.println("pytorch baseline: skipped (needs " + python + " with torch and " + script + ")");
                 return null;
             }
-            Process p = new ProcessBuilder(python, script.toString(), "--steps", String.valueOf(steps), "--warmup",
-                    String.valueOf(warmup), "--threads", String.valueOf(Parallel.threads()))
+            Process p = new ProcessBuilder(python, script.toString(), "--model", model, "--steps", String.valueOf(steps),
+                    "--warmup", String.valueOf(warmup), "--threads", String.valueOf(Parallel.threads()))
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();
             if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                System.out.println("pytorch baseline: failed (exit " + p.exitValue() + ")");
+                System.out.println("pytorch baseline (" + model + "): failed (exit " + p.exitValue() + ")");
                 return null;
             }
             String last = out.substring(out.lastIndexOf('\n') + 1);

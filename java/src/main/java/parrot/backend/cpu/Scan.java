@@ -52,12 +52,11 @@ final class Scan {
         return at;
     }
 
-    /** δ for one step of a block of channels: delta + bias, then softplus. */
+    /** δ for one step of a block of channels: delta + bias, then softplus (this loop; Simd.softplus its vector form). */
     private static void deltas(float[] dl, float[] delta, float[] dBias, boolean softplus, int i0, int d0, int nd) {
-        for (int dd = 0; dd < nd; dd++) {
-            float v = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
-            dl[dd] = softplus ? softplus(v) : v;
-        }
+        for (int dd = 0; dd < nd; dd++) dl[dd] = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
+        if (softplus && !Simd.softplus(dl, 0, nd))
+            for (int dd = 0; dd < nd; dd++) dl[dd] = softplus(dl[dd]);
     }
 
     /**

@@ -29,6 +29,8 @@ public final class Simd {
 
         boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n);
 
+        boolean softplus(float[] a, int off, int n);
+
         boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
                             float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
 
@@ -86,6 +88,22 @@ public final class Simd {
 
     public static void exp(double[] a, int off, int n) {
         OPS.exp(a, off, n);
+    }
+
+    /**
+     * a[off..off+n) = softplus(a[off..off+n)) with torch's threshold (x above 20 stays x), in place: log1p(exp(x))
+     * from the polynomial exp and a polynomial log of IEEE adds, multiplies, FMAs and one division, so the vector
+     * body and the scalar tail give the same bits and so does every JIT tier (Math.log1p is not an intrinsic and
+     * VectorOperators.LOG1P has the tier problem of EXP); within a few ulp of Math.log1p(Math.exp(x)). The plain
+     * loop it replaces is the caller's (Scan.softplus). Returns false, doing nothing, without the vector module.
+     */
+    public static boolean softplus(float[] a, int off, int n) {
+        return OPS.softplus(a, off, n);
+    }
+
+    /** The float64 CPU backend keeps the plain loop (Math.log1p). */
+    public static boolean softplus(double[] a, int off, int n) {
+        return false;
     }
 
     /**
@@ -152,6 +170,11 @@ public final class Simd {
     }
 
     static final class ScalarOps implements Ops {
+        @Override
+        public boolean softplus(float[] a, int off, int n) {
+            return false;
+        }
+
         @Override
         public boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n) {
             return false;

@@ -3,6 +3,7 @@ package parrot.backend.cpu.common;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,6 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorOps implements Simd.Ops {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     @Override
     public void axpy(float[] y, int yo, float a, float[] x, int xo, int n) {
@@ -74,10 +76,50 @@ final class VectorOps implements Simd.Ops {
     @Override
     public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb,
                         int m, int k, int n) {
-        int r = 0;
-        for (; r + 4 <= m; r += 4) gemmRows4(c, co + r * ldc, ldc, a, ao + r * lda, lda, aps, b, bo, ldb, k, n);
-        for (; r < m; r++) gemmRow(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, n);
+        int r = 0, nv = n - n % F.length();            // columns nv..n−1: fewer than a vector, done over rows
+        for (; r + 4 <= m; r += 4) gemmRows4(c, co + r * ldc, ldc, a, ao + r * lda, lda, aps, b, bo, ldb, k, nv);
+        for (; r < m; r++) gemmRow(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv);
+        for (r = gemmTailRows(c, co, ldc, a, ao, lda, aps, b, bo, ldb, m, k, nv, n); r < m; r++)
+            gemmTail(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv, n);
         return true;
+    }
+
+    /**
+     * Columns j0..n−1 (fewer than a vector) of rows r0..r0+8k: vectors over 8 rows instead of over columns. A's rows
+     * are copied to at [p][rows], C's to cv; each element is then summed over p in order with the same fused
+     * multiply-adds as {@link #gemmTail}, so the bits are the same, at vector rather than scalar speed (the
+     * x_proj (36 columns), LM head (30) and dt_proj (4) products of the small models are mostly tail).
+     */
+    private static int gemmTailRows(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+                            int ldb, int m, int k, int j0, int n) {
+        int w = F.length(), r = 0;
+        if (j0 >= n || m < w) return 0;
+        float[] at = new float[k * w], cv = new float[4 * w];
+        for (; r + w <= m; r += w) {
+            for (int p = 0; p < k; p++)
+                for (int i = 0; i < w; i++) at[p * w + i] = a[ao + (r + i) * lda + p * aps];
+            for (int j = j0; j < n; j += 4) {
+                int nj = Math.min(4, n - j);
+                for (int q = 0; q < nj; q++)
+                    for (int i = 0; i < w; i++) cv[q * w + i] = c[co + (r + i) * ldc + j + q];
+                FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
+                FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
+                for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
+                    FloatVector av = FloatVector.fromArray(F, at, p * w);
+                    x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
+                    if (nj > 1) x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
+                    if (nj > 2) x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
+                    if (nj > 3) x3 = av.fma(FloatVector.broadcast(F, b[bp + 3]), x3);
+                }
+                x0.intoArray(cv, 0);
+                x1.intoArray(cv, w);
+                x2.intoArray(cv, 2 * w);
+                x3.intoArray(cv, 3 * w);
+                for (int q = 0; q < nj; q++)
+                    for (int i = 0; i < w; i++) c[co + (r + i) * ldc + j + q] = cv[q * w + i];
+            }
+        }
+        return r;
     }
 
     /** Four rows of C: 2 vectors of columns at a time (8 accumulators), then 1, then scalar columns. */
@@ -271,6 +313,71 @@ final class VectorOps implements Simd.Ops {
         float e = Math.fma(p * r, r, r) + 1f;
         int bits = ((Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUNDER)) + 127) << 23;
         return e * Float.intBitsToFloat(bits);
+    }
+
+    /*
+     * softplus(x) = log1p(exp(x)) for x <= 20, else x (torch's threshold; NaN stays NaN). With y = exp(x) (expV,
+     * clamped to float's smallest normal below) and u = 1 + y rounded, log1p(y) = log(u) + (y − (u − 1))/u, the
+     * second term putting back what the rounding of u lost (u − 1 is exact for u < 2^24, and the term is below
+     * float's precision beyond). log(u), u >= 1: u = m·2^e with m in [√½, √2) by exponent bits, then Cephes
+     * logf's degree-9 polynomial in m − 1 and e·ln2 in two parts; ~1 ulp.
+     */
+    private static final float SQRT_HALF = 0.707106781186547524f, SOFTPLUS_THRESHOLD = 20f;
+    private static final float[] LOG_P = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f,
+            1.4249322787e-1f, -1.6668057665e-1f, 2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
+
+    static FloatVector softplusV(FloatVector x) {
+        FloatVector y = expV(x);
+        FloatVector u = y.add(1f);
+        FloatVector corr = y.sub(u.sub(1f)).div(u);
+        IntVector bits = u.reinterpretAsInts();
+        IntVector e = bits.lanewise(VectorOperators.LSHR, 23).sub(126);       // u = m·2^e, m in [0.5, 1)
+        FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats();
+        VectorMask<Float> small = m.compare(VectorOperators.LT, SQRT_HALF);    // then m ← 2m, e ← e − 1
+        e = e.sub(1, small.cast(I));
+        FloatVector r = m.add(m.blend(0f, small.not())).sub(1f);
+        FloatVector fe = (FloatVector) e.convert(VectorOperators.I2F, 0);
+        FloatVector z = r.mul(r);
+        FloatVector p = FloatVector.broadcast(F, LOG_P[0]);
+        for (int i = 1; i < LOG_P.length; i++) p = p.fma(r, FloatVector.broadcast(F, LOG_P[i]));
+        FloatVector q = p.mul(r).mul(z);
+        q = fe.fma(FloatVector.broadcast(F, LN2_LO), q);
+        q = z.fma(FloatVector.broadcast(F, -0.5f), q);
+        FloatVector lg = fe.fma(FloatVector.broadcast(F, LN2_HI), r.add(q));
+        FloatVector sp = lg.add(corr);
+        return sp.blend(x, x.compare(VectorOperators.LE, SOFTPLUS_THRESHOLD).not());
+    }
+
+    /** {@link #softplusV} on one float, the same operations in the same order. */
+    static float softplusS(float x) {
+        if (!(x <= SOFTPLUS_THRESHOLD)) return x;
+        float y = expS(x);
+        float u = y + 1f;
+        float corr = (y - (u - 1f)) / u;
+        int bits = Float.floatToRawIntBits(u);
+        int e = (bits >>> 23) - 126;
+        float m = Float.intBitsToFloat((bits & 0x007fffff) | 0x3f000000);
+        boolean small = m < SQRT_HALF;
+        if (small) e -= 1;
+        float r = (m + (small ? m : 0f)) - 1f;
+        float fe = e;
+        float z = r * r;
+        float p = LOG_P[0];
+        for (int i = 1; i < LOG_P.length; i++) p = Math.fma(p, r, LOG_P[i]);
+        float q = p * r * z;
+        q = Math.fma(fe, LN2_LO, q);
+        q = Math.fma(z, -0.5f, q);
+        float lg = Math.fma(fe, LN2_HI, r + q);
+        return lg + corr;
+    }
+
+    @Override
+    public boolean softplus(float[] a, int off, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += F.length())
+            softplusV(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
+        for (; i < n; i++) a[off + i] = softplusS(a[off + i]);
+        return true;
     }
 
     // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.

@@ -1,0 +1,40 @@
+package parrot.backend.cpu;
+
+import org.junit.jupiter.api.Test;
+import parrot.backend.cpu.common.Simd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Simd.gemm is bitwise its definition (each element summed over p in order by fused multiply-adds) for every
+ * split of rows and columns between its register-blocked body, its row-vector tail and its scalar leftovers:
+ * widths below, at and around one and two vectors, A plain and transposed (the weight-gradient layout).
+ */
+class SimdGemmTest {
+    @Test
+    void equalsOrderedFmaSumsForAllTailShapes() {
+        java.util.Random rnd = new java.util.Random(3);
+        int[] ms = {1, 3, 4, 7, 8, 9, 13, 16, 21};
+        int[] ns = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 30, 36, 64};
+        for (boolean transposed : new boolean[]{false, true})
+            for (int m : ms)
+                for (int n : ns) {
+                    int k = 1 + rnd.nextInt(40);
+                    float[] a = new float[m * k], b = new float[k * n], c0 = new float[m * n];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
+                    for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
+                    for (int i = 0; i < c0.length; i++) c0[i] = (float) rnd.nextGaussian();
+                    int lda = transposed ? 1 : k, aps = transposed ? m : 1;
+                    float[] want = c0.clone(), got = c0.clone();
+                    for (int r = 0; r < m; r++)
+                        for (int j = 0; j < n; j++) {
+                            float x = want[r * n + j];
+                            for (int p = 0; p < k; p++) x = Math.fma(a[r * lda + p * aps], b[p * n + j], x);
+                            want[r * n + j] = x;
+                        }
+                    assertTrue(Simd.gemm(got, 0, n, a, 0, lda, aps, b, 0, n, m, k, n), "the tests run with the vector module");
+                    assertArrayEquals(want, got, "m " + m + " k " + k + " n " + n + (transposed ? " (Aᵀ)" : ""));
+                }
+    }
+}
