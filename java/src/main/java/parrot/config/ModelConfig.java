@@ -47,6 +47,8 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
     public static final List<String> POSITIONALS = List.of("nope", "rope", "alibi", "hard-alibi");
     public static final List<String> NORMS = List.of("layernorm", "rmsnorm");
     public static final List<String> BLOCK_TYPES = List.of("mamba", "attn", "lstm");
+    /** Deeper stacks are refused before any list of blocks is built (the memory estimate refuses far less). */
+    public static final int MAX_LAYERS = 100_000;
 
     public ModelConfig {
         Check.name("name", name);
@@ -160,7 +162,7 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
                     case "transformer" -> "attn";
                     default -> family;
                 } + " blocks");
-            Check.atLeast("n_layers", nLayers, 1);
+            Check.between("n_layers", nLayers, 1, MAX_LAYERS);
             return Collections.nCopies(nLayers, family.equals("transformer") ? "attn" : family);
         }
         if (blocks == null || blocks.isBlank())
@@ -183,6 +185,8 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
             if (!BLOCK_TYPES.contains(type))
                 throw new ConfigException("blocks", "unknown block type '" + type + "' in \"" + blocks + "\"; allowed: "
                         + String.join(", ", BLOCK_TYPES));
+            if (count > MAX_LAYERS - out.size())
+                throw new ConfigException("blocks", "at most " + MAX_LAYERS + " blocks, got more in \"" + blocks + "\"");
             for (int i = 0; i < count; i++) out.add(type);
         }
         if (nLayers != 0 && nLayers != out.size())
