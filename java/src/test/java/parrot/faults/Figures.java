@@ -23,7 +23,7 @@ final class Figures {
 
     String line() {
         return String.format("fault suite %-22s %5d inputs: %5d refused with one line, %5d accepted%s, %d stack traces, %d wrong loads%s",
-                group, tried, refused, accepted, acceptedNotRun > 0 ? " (" + acceptedNotRun + " of them valid but too costly to run here)" : "",
+                group, tried, refused, accepted, acceptedNotRun > 0 ? " (" + acceptedNotRun + " of them by the loader only: not trained here)" : "",
                 traces, wrongLoads, badRefusals > 0 ? ", " + badRefusals + " refusals not in one line" : "");
     }
 
