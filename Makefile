@@ -1,6 +1,6 @@
 # parrot — one entry point for building, running and testing.
 #   make run    build, then train and evaluate the quickstart experiment (CPU when there is no GPU)
-#   make test   the whole test suite (CPU; GPU parity tests report SKIPPED without a GPU)
+#   make test   the whole test suite; without a GPU the CUDA tests run on the emulated CUDA device (emu-device.mk)
 #   make gpu-test  the GPU parity suite alone (needs a CUDA device)
 #   make bundle    dist/parrot-<version>-linux-x86_64.tar.xz: jlink'ed runtime + fat jar + PTX
 SHELL := /bin/bash
@@ -14,6 +14,7 @@ JAVA_FLAGS ?= --add-modules jdk.incubator.vector -XX:+UseParallelGC
 PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 
 -include cuda.mk
+-include emu-device.mk
 -include bundle.mk
 -include docker.mk
 
@@ -29,10 +30,11 @@ run: build
 	$(PARROT) train --config $(CONFIG) $(ARGS)
 
 # Kernels: PTX for sm_80/sm_90 and the ptxas report (where nvcc exists), then every kernel run on the CPU in
-# the CUDA emulator against float64 references; then the Java suite (GPU parity tests SKIP without a GPU).
+# the CUDA emulator against float64 references; the emulated CUDA device and its own tests; then the Java suite,
+# whose CUDA tests run on the emulated device when this machine has no NVIDIA driver (EMU_DEVICE_USE).
 test:
-	$(MAKE) --no-print-directory kernels ptxas-check kernels-emu-test
-	mvn -B --no-transfer-progress test
+	$(MAKE) --no-print-directory kernels ptxas-check kernels-emu-test emu-device emu-device-test
+	mvn -B --no-transfer-progress test $(EMU_DEVICE_MVN)
 
 gpu-test: kernels build
 	mvn -B --no-transfer-progress test -Dtest='CudaParityTest' -Dsurefire.failIfNoSpecifiedTests=false

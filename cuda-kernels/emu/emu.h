@@ -66,9 +66,11 @@ enum class Wait { RUN, BLOCK_BARRIER, WARP_BARRIER, DONE };
 #if defined(__x86_64__) && !defined(EMU_UCONTEXT)
 #define EMU_FAST_SWITCH 1
 extern "C" void emu_switch(void** save_sp, void* load_sp);
+// Weak, so that several translation units with this header (the emulated device links one per kernel family) can
+// each carry it; the linker keeps one.
 asm(R"(
     .text
-    .globl emu_switch
+    .weak emu_switch
     .type emu_switch, @function
 emu_switch:
     pushq %rbp

@@ -37,10 +37,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--lengths", defaultValue = "1..60", description = "string lengths, inclusive: 1..100, 10..200:10 (default ${DEFAULT-VALUE})")
     String lengths;
 
-    @Option(names = "--samples", defaultValue = "50", description = "strings per length (default ${DEFAULT-VALUE})")
+    @Option(names = "--samples", defaultValue = "100", description = "strings per length (default ${DEFAULT-VALUE})")
     int samples;
 
-    @Option(names = "--batch-size", defaultValue = "50")
+    @Option(names = "--batch-size", defaultValue = "100", description = "strings decoded together (default ${DEFAULT-VALUE})")
     int batchSize;
 
     @Option(names = "--seed", defaultValue = "1")

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
-/** Plain-text accuracy tables: one row per length, one column per model. */
+/** Plain-text accuracy tables: one row per length, one column per model, each accuracy with its interval. */
 final class Tables {
     private Tables() {
     }
@@ -25,15 +25,18 @@ final class Tables {
             idx.put(m, mm);
         });
         StringBuilder head = new StringBuilder(String.format("%8s", "length"));
-        for (String m : idx.keySet()) head.append(String.format("  %14s", m));
-        out.println("string accuracy (exact match of greedy decoding; char accuracy in brackets)");
+        for (String m : idx.keySet()) head.append(String.format("  %24s", m));
+        int n = byModel.values().stream().flatMap(List::stream).mapToInt(LengthResult::samples).max().orElse(0);
+        out.println("string accuracy (exact match of greedy decoding) [95% Wilson interval] (char accuracy); n = "
+                + n + " strings a length");
         out.println(head);
         for (int len : lengths) {
             StringBuilder row = new StringBuilder(String.format("%6d%s", len, len <= trainMax ? " *" : "  "));
             for (Map<Integer, LengthResult> mm : idx.values()) {
                 LengthResult r = mm.get(len);
-                row.append(r == null ? String.format("  %14s", "-")
-                        : String.format("  %5.2f (%5.2f)", r.stringAccuracy(), r.charAccuracy()));
+                row.append(r == null ? String.format("  %24s", "-")
+                        : String.format("  %4.2f [%4.2f, %4.2f] (%4.2f)", r.stringAccuracy(), r.stringAccuracyLo(),
+                        r.stringAccuracyHi(), r.charAccuracy()));
             }
             out.println(row);
         }

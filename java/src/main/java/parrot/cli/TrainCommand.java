@@ -145,7 +145,8 @@ final class TrainCommand implements Callable<Integer> {
         long wallStart = System.nanoTime() - (long) (prior * 1e9); // wall time counts earlier sessions' training
         String started = Instant.now().toString();
         Trainer.Outcome outcome;
-        int[] probeLengths = exp.eval().lengths().values();
+        // The probe (train.eval_every): a few strings at each training length, many times during training.
+        int[] probeLengths = exp.train().probeLengths(exp.task()).values();
         try (ProgressBar bar = showBar ? new ProgressBarBuilder().setTaskName(mc.name()).setInitialMax(exp.train().steps())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build() : null) {
             outcome = new Trainer(exp, mc, be, task, bar == null ? null : (step, total, loss, lr, tps) -> {
@@ -153,9 +154,10 @@ final class TrainCommand implements Callable<Integer> {
                 bar.setExtraMessage(String.format(" loss %.4f  lr %.1e  %,.0f tok/s", loss, lr, tps));
             }).checkpointTo(dir.resolve("checkpoint")).resumeFrom(resumeFrom).stopWhen(stop).probe((model, step) -> {
                 List<LengthResult> a = new Evaluator(model, task, exp.eval().batchSize(), exp.seed())
-                        .evaluate(probeLengths, exp.eval().samples(), null);
+                        .evaluate(probeLengths, exp.train().evalSamples(), null);
                 log.info("{} step {}: string accuracy {} at lengths {}", mc.name(), step, String.format("%.3f",
-                        a.stream().mapToDouble(LengthResult::stringAccuracy).average().orElse(0)), exp.eval().lengths());
+                        a.stream().mapToDouble(LengthResult::stringAccuracy).average().orElse(0)),
+                        exp.train().probeLengths(exp.task()));
                 return a;
             }).run();
         }

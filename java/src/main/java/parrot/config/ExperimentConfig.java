@@ -30,6 +30,8 @@ public record ExperimentConfig(String name, long seed, TaskConfig task, TrainCon
             throw new ConfigException("task.lengths", task.minLengthReason() + ", got " + task.lengths());
         if (eval.lengths().lo() < task.minLength())
             throw new ConfigException("eval.lengths", task.minLengthReason() + ", got " + eval.lengths());
+        if (train.evalLengths() != null && train.evalLengths().lo() < task.minLength())
+            throw new ConfigException("train.eval_lengths", task.minLengthReason() + ", got " + train.evalLengths());
         for (int i = 0; i < eval.tasks().size(); i++) {
             TaskConfig et = eval.tasks().get(i);
             if (et.vocabSize() != task.vocabSize())

@@ -26,7 +26,7 @@ class SweepTest {
     static final String TINY = """
             {"name": "%s", "seed": 1,
              "task": {"type": "copy", "lengths": "1..4"},
-             "train": {"steps": 4, "batch_size": 4, "context": 16, "lr": 3e-3, "warmup_steps": 1, "log_every": 2, "eval_every": 2},
+             "train": {"steps": 4, "batch_size": 4, "context": 16, "lr": 3e-3, "warmup_steps": 1, "log_every": 2, "eval_every": 2, "eval_samples": 4},
              "eval": {"lengths": "2..4:2", "samples": 3},
              "models": [{"name": "a", "d_model": 16, "n_heads": 2, "n_layers": 1, "positional": "hard-alibi"},
                         {"name": "b", "d_model": 16, "n_heads": 2, "n_layers": 1, "positional": "nope"}]}
@@ -147,6 +147,17 @@ class SweepTest {
         JsonNode row = t.get("rows").get(0);
         for (String k : List.of("experiment", "model", "seed", "task", "length", "string_accuracy", "char_accuracy", "examples_seen"))
             assertTrue(row.has(k), k);
+        // The eval_every probe tests the training lengths 1..4 (by default) with train.eval_samples strings each;
+        // the final evaluation eval.lengths with eval.samples; every accuracy carries its interval.
+        JsonNode probe = t.get("runs").get(0).get("eval_curve").get(0).get("accuracy");
+        assertEquals(List.of(1, 2, 3, 4), java.util.stream.StreamSupport.stream(probe.spliterator(), false)
+                .map(a -> a.get("length").asInt()).toList());
+        assertEquals(4, probe.get(0).get("samples").asInt());
+        assertTrue(probe.get(0).has("string_accuracy_lo") && row.has("string_accuracy_hi"));
+        // Seeds 1 and 2 of each model aggregate into one row a length.
+        assertEquals(2 * 2, t.get("aggregates").size());
+        assertEquals(2, t.get("aggregates").get(0).get("seeds").size());
+        assertEquals(2, t.get("examples_to_90").size());
         // A table merges again like a folder of results.
         Path table2 = tmp.resolve("table2.json");
         assertEquals(0, Main.run("merge", table.toString(), "--out", table2.toString()));

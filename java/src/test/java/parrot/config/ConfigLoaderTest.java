@@ -76,7 +76,7 @@ class ConfigLoaderTest {
         assertEquals(200, c.train().steps());
         assertEquals(32, c.train().batchSize());
         assertEquals(new IntRange(1, 100, 10), c.eval().lengths());
-        assertEquals(50, c.eval().batchSize());
+        assertEquals(EvalConfig.DEFAULT_SAMPLES, c.eval().batchSize());
         assertEquals(2, c.models().get(0).nLayers());
         assertEquals(4, c.models().get(1).hardAlibiHeads());
         assertSame(c.models().get(2), c.model("win"));

@@ -71,6 +71,18 @@ class ExperimentConfigsTest {
             Sweep s = Sweep.load(f, List.of());
             assertFalse(s.cells().isEmpty(), f.toString());
         }
-        assertEquals(17, Sweep.load(DIR.resolve("sweeps/paper-small.json"), List.of()).cells().size());
+        // 17 experiment x model cells, 3 seeds each.
+        assertEquals(17 * 3, Sweep.load(DIR.resolve("sweeps/paper-small.json"), List.of()).cells().size());
+    }
+
+    /** capacity-small exists to bring Corollary 2.8's length near the trained lengths (within ~10-20x). */
+    @Test
+    void smallStateModelsHaveABoundNearTheTrainedLengths() {
+        ExperimentConfig c = ConfigLoader.load(DIR.resolve("capacity-small.json"), List.of());
+        int trained = c.task().lengths().hi();
+        for (ModelConfig m : c.models()) {
+            long bound = parrot.model.StateCapacity.of(m, 32).orElseThrow().copyBoundLength(c.task().alphabet());
+            assertTrue(bound > trained && bound <= 25 * trained, m.name() + ": bound " + bound + " vs trained " + trained);
+        }
     }
 }

@@ -68,7 +68,11 @@ final class CudaContext implements Device, AutoCloseable {
             CudaException.check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
             streamCreated = true;
         } catch (RuntimeException e) {
-            close();
+            try {
+                close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw e;
         }
     }
@@ -211,7 +215,13 @@ final class CudaContext implements Device, AutoCloseable {
         if (retained) {
             retained = false;
             if (CURRENT.get() == context) CURRENT.remove();
-            JCudaDriver.cuDevicePrimaryCtxRelease(device);
+            // A GPU driver frees what is left; the emulated device can report it (PARROT_EMU_LEAKS=fail), which
+            // is how a missing free in a launcher fails the tests instead of going unnoticed.
+            int rc = JCudaDriver.cuDevicePrimaryCtxRelease(device);
+            if (rc != 0)
+                throw new CudaException("cuDevicePrimaryCtxRelease(cuda:" + ordinal + ") failed: "
+                        + CudaException.errorName(rc) + (rc == CUresult.CUDA_ERROR_ILLEGAL_STATE
+                        ? " (device memory was still allocated at release: a missing free)" : ""), rc, null);
         }
     }
 

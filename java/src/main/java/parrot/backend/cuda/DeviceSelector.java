@@ -16,10 +16,14 @@ import jcuda.driver.JCudaDriver;
  * Throwable of the probe is caught and turned into a reason); only a malformed device string is an error.
  *
  * <p>{@code auto} takes CUDA device 0 when libcuda loads, a device exists, its compute capability is at least 8.0
- * and this build carries the PTX kernels; otherwise the CPU, saying why.
+ * and this build carries the PTX kernels; otherwise the CPU, saying why. The emulated CUDA device
+ * (build/emu-device: a CPU libcuda.so.1 on LD_LIBRARY_PATH, see cuda-kernels/README.md) is never chosen by
+ * {@code auto}, being far slower than the CPU backend; {@code --device cuda} runs on it.
  */
 public final class DeviceSelector {
     private static final Pattern SPEC = Pattern.compile("auto|cpu|cuda(?::(\\d+))?");
+    /** The name the emulated CUDA device reports (cuda-kernels/emu/device); {@link #isEmulated} is the one test. */
+    public static final String EMULATED_DEVICE_NAME = "emulated CUDA device (CPU)";
     private static volatile Probe probe;
 
     private DeviceSelector() {
@@ -35,6 +39,16 @@ public final class DeviceSelector {
         public String computeCapability() {
             return ccMajor + "." + ccMinor;
         }
+
+        /** The emulated CUDA device (a CPU driver), not a card: its results are never GPU results. */
+        public boolean emulated() {
+            return isEmulated(name);
+        }
+    }
+
+    /** Whether a device name is the emulated CUDA device's; everything that labels results asks this. */
+    public static boolean isEmulated(String deviceName) {
+        return EMULATED_DEVICE_NAME.equals(deviceName);
     }
 
     /**
@@ -67,6 +81,9 @@ public final class DeviceSelector {
         if (r.mode() == Request.Mode.CPU) return new DeviceChoice(DeviceChoice.Kind.CPU, -1, "cpu", "cpu requested");
         boolean auto = r.mode() == Request.Mode.AUTO;
         String problem = cudaProblem(probe(), r.ordinal());
+        if (problem == null && auto && probe().gpus().get(r.ordinal()).emulated())
+            problem = "cuda:" + r.ordinal() + " is the " + EMULATED_DEVICE_NAME
+                    + ", too slow to pick automatically (--device cuda runs on it)";
         if (problem == null) {
             Gpu g = probe().gpus().get(r.ordinal());
             return new DeviceChoice(DeviceChoice.Kind.CUDA, r.ordinal(), g.name(), "cuda:" + r.ordinal() + " "
@@ -93,9 +110,19 @@ public final class DeviceSelector {
         return null;
     }
 
-    /** True when {@code auto} would pick CUDA device 0. */
+    /** True when {@code auto} would pick CUDA device 0 (never the emulated device). */
     public static boolean cudaAvailable() {
+        return cudaUsable() && !probe().gpus().get(0).emulated();
+    }
+
+    /** True when {@code --device cuda} would run on device 0: a GPU, or the emulated CUDA device. */
+    public static boolean cudaUsable() {
         return cudaProblem(probe(), 0) == null;
+    }
+
+    /** True when device 0 is usable and is the emulated CUDA device. */
+    public static boolean cudaEmulated() {
+        return cudaUsable() && probe().gpus().get(0).emulated();
     }
 
     /** Probes the driver once per JVM (a failed native load cannot be retried anyway). */
