@@ -76,7 +76,7 @@ class StackConfigTest {
         fails("\"family\": \"hybrid\", \"blocks\": \"mamba*0\"", "models[0].blocks: repeat count must be >= 1");
         fails("\"family\": \"hybrid\", \"blocks\": \"mamba,,attn\"", "models[0].blocks: unknown block type ''");
         fails("\"family\": \"hybrid\", \"blocks\": \"mamba,attn\", \"n_layers\": 3", "models[0].n_layers: family hybrid takes its depth");
-        fails("\"family\": \"mamba\", \"n_layers\": 0", "models[0].n_layers: must be >= 1");
+        fails("\"family\": \"mamba\", \"n_layers\": 0", "models[0].n_layers: must be in 1..100000");
         fails("\"family\": \"mamba\", \"d_state\": 0", "models[0].d_state: must be >= 1");
         fails("\"family\": \"mamba\", \"d_conv\": 0", "models[0].d_conv: must be >= 1");
         fails("\"family\": \"mamba\", \"expand\": 0", "models[0].expand: must be >= 1");
