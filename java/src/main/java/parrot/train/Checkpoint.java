@@ -549,7 +549,10 @@ public final class Checkpoint {
             if (optStep != state.step())
                 throw new CheckpointException("checkpoint " + ck + ": optimizer step " + optStep + " differs from state step "
                         + state.step());
-            return new Resumable(ck, exp, mc, state, SafeTensors.read(w.file()), SafeTensors.read(o.file()), optStep);
+            Map<String, SafeTensors.Entry> weights = SafeTensors.read(w.file()), moments = SafeTensors.read(o.file());
+            for (var e : weights.entrySet()) requireFinite(w.file(), e.getKey(), e.getValue().data(), false);
+            for (var e : moments.entrySet()) requireFinite(o.file(), e.getKey(), e.getValue().data(), e.getKey().endsWith(".exp_avg_sq"));
+            return new Resumable(ck, exp, mc, state, weights, moments, optStep);
         } catch (IOException e) {
             throw new CheckpointException("checkpoint " + ck + ": " + ErrorText.of(e));
         }
@@ -580,8 +583,11 @@ public final class Checkpoint {
         return s;
     }
 
-    /** Puts a resumable checkpoint's weights and AdamW moments back into a freshly built model and optimizer. */
-    static void restore(Resumable r, LanguageModel model, Optimizer opt) {
+    /**
+     * Puts a resumable checkpoint's weights and AdamW moments back into a freshly built model and optimizer:
+     * exactly the model's tensors (none missing, none unexpected), with its shapes and finite values.
+     */
+    public static void restore(Resumable r, LanguageModel model, Optimizer opt) {
         loadWeights(model, r.weights(), r.dir().resolve(WEIGHTS));
         Backend be = model.backend();
         List<Parameter> ps = model.parameters().list();
@@ -615,6 +621,13 @@ public final class Checkpoint {
         int bad = firstNonFinite(e.data());
         if (bad >= 0) throw new CheckpointException(file + ": tensor " + name + "[" + bad + "] is " + e.data()[bad] + " (weights must be finite)");
         return e.data();
+    }
+
+    private static void requireFinite(Path file, String name, float[] v, boolean nonNegative) {
+        for (int j = 0; j < v.length; j++)
+            if (!Float.isFinite(v[j]) || nonNegative && v[j] < 0)
+                throw new CheckpointException(file + ": tensor " + name + "[" + j + "] is " + v[j]
+                        + (nonNegative ? " (a second moment is finite and >= 0)" : " (weights must be finite)"));
     }
 
     static int firstNonFinite(float[] v) {

@@ -42,9 +42,13 @@ public final class MemoryBudget {
         long hid = lstmFamily ? m.lstmSize() : c;
         add.accept("embedding (vocab x d_model)", new long[]{vocab, c});
         add.accept("head (vocab x hidden)", new long[]{vocab, hid});
-        List<String> stack = m.stack();
-        for (int l = 0; l < stack.size(); l++) {
-            switch (stack.get(l)) {
+        // One entry per block type, times its count: O(1) in the depth (n_layers may be absurd here).
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        for (String b : m.stack()) counts.merge(b, 1L, Long::sum);
+        List<Long> times = new java.util.ArrayList<>(java.util.Collections.nCopies(t.size(), 1L));
+        for (var e : counts.entrySet()) {
+            int before = t.size();
+            switch (e.getKey()) {
                 case "attn" -> {
                     long f = m.mlpSize();
                     add.accept("query_key_value (3·d_model x d_model)", new long[]{3 * c, c});
@@ -62,18 +66,16 @@ public final class MemoryBudget {
                     add.accept("A_log (d_inner x d_state)", new long[]{di, n + 1});
                     add.accept("out_proj", new long[]{c, di});
                 }
-                case "lstm" -> {
-                    long in = lstmFamily && l == 0 ? c : hid;
-                    add.accept("lstm weights (4·hidden x input+hidden)", new long[]{4 * hid, in + hid + 2});
-                }
+                case "lstm" -> add.accept("lstm weights (4·hidden x input+hidden)", new long[]{4 * hid, 2 * Math.max(c, hid) + 2});
                 default -> {
                 }
             }
+            for (int i = before; i < t.size(); i++) times.add(e.getValue());
         }
         for (int i = 0; i < t.size(); i++) {
             long n = 1;
             for (long d : t.get(i)) n = saturatingMultiply(n, d);
-            total = saturatingAdd(total, n);
+            total = saturatingAdd(total, saturatingMultiply(n, times.get(i)));
             if (n > largest) {
                 largest = n;
                 largestName = names.get(i);

@@ -160,6 +160,7 @@ public final class Trainer {
         } else {
             log.info("training {} ({} parameters) on {} for {} steps, batch {} × {} tokens", mc.name(),
                     model.parameters().count(), be.name(), t.steps(), t.batchSize(), t.context());
+            log.info("{}: resolved model config {}", mc.name(), ConfigLoader.toJson(mc).replaceAll("\\s+", " "));
         }
 
         long tokensPerStep = (long) t.batchSize() * t.context();
