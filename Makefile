@@ -46,6 +46,7 @@ bench: build
 # Regenerates the golden fixtures with Debian's PyTorch (apt-get install python3-torch).
 fixtures:
 	/usr/bin/python3 scripts/make_fixtures.py java/src/test/resources/fixtures
+	/usr/bin/python3 scripts/make_hf_fixtures.py java/src/test/resources/hf
 
 clean:
 	rm -rf target build dist

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print ratios against a baseline measured in the same run.",
-        subcommands = {BenchCommand.Cpu.class, BenchCommand.Gpu.class})
+        subcommands = {BenchCommand.Cpu.class, BenchCommand.Gpu.class, DecodeBenchCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {

@@ -2,11 +2,10 @@ package parrot.cli;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import com.fasterxml.jackson.databind.JsonNode;
 import parrot.backend.Backend;
 import parrot.config.ConfigLoader;
+import parrot.errors.ErrorText;
 import parrot.eval.LengthResult;
-import parrot.results.ResultsIO;
 import parrot.sweep.Cell;
 import parrot.sweep.Shard;
 import parrot.sweep.Sweep;
@@ -16,7 +15,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,7 +44,7 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--device", description = "auto, cpu, cuda or cuda:N (default: the first cell's train.device)")
     String device;
 
-    @Option(names = "--dry-run", description = "list this shard's cells and their state (done, resume, rerun: results of an edited config, todo) and stop")
+    @Option(names = "--dry-run", description = "list this shard's cells and their state (done, resume, rerun: results of an edited config, broken: an unusable checkpoint, todo) and stop")
     boolean dryRun;
 
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -66,6 +64,7 @@ final class SweepCommand implements Callable<Integer> {
             return 0;
         }
         if (mine.isEmpty()) return 0;
+        Outputs.checkFolder("--out", root);
         List<String> failed = new ArrayList<>();
         int ran = 0, skipped = 0;
         boolean showBar = progress && System.console() != null;
@@ -90,8 +89,9 @@ final class SweepCommand implements Callable<Integer> {
                     }
                     ran++;
                 } catch (RuntimeException e) {
-                    log.error("{}: failed: {}", c.id(), e.getMessage());
-                    failed.add(c.id() + ": " + e.getMessage());
+                    String why = ErrorText.of(e);
+                    log.error("{}: failed: {}", c.id(), why);
+                    failed.add(c.id() + ": " + why);
                 }
             }
         }
@@ -101,41 +101,48 @@ final class SweepCommand implements Callable<Integer> {
         return failed.isEmpty() ? 0 : 1;
     }
 
-    /** done; resume (a checkpoint of this config); rerun (results or a checkpoint of an edited config); todo. */
+    /**
+     * done; resume (a usable checkpoint of this config); rerun (results or a checkpoint of an edited config);
+     * broken (a checkpoint that fails its checks: the run reports the cell failed, it is not retrained); todo.
+     */
     private static String state(Cell c, Path root) {
         if (Sweep.finished(c, root)) return "done";
         Path dir = c.dir(root);
-        for (String name : List.of("checkpoint", "checkpoint" + Checkpoint.PREVIOUS)) {
-            Path cfg = dir.resolve(name).resolve(Checkpoint.CONFIG);
-            if (!Files.isRegularFile(cfg)) continue;
+        if (hasCheckpoint(dir)) {
             try {
-                JsonNode e = ResultsIO.JSON.readTree(cfg.toFile()).get("experiment");
-                if (e != null && ConfigLoader.toJson(ConfigLoader.parse(e.toString(), List.of()))
-                        .equals(ConfigLoader.toJson(c.experiment()))) return "resume";
-            } catch (IOException | RuntimeException ignored) {
-                // unreadable: the run decides (and starts over)
+                Checkpoint.Resumable r = Checkpoint.loadForResume(dir);
+                return sameConfig(c, r) ? "resume" : "rerun";
+            } catch (RuntimeException e) {
+                return "broken";
             }
-            return "rerun";
         }
         return Files.exists(dir.resolve("result.json")) ? "rerun" : "todo";
     }
 
+    private static boolean hasCheckpoint(Path dir) {
+        return Files.isDirectory(dir.resolve("checkpoint")) || Files.isDirectory(dir.resolve("checkpoint" + Checkpoint.PREVIOUS));
+    }
+
+    private static boolean sameConfig(Cell cell, Checkpoint.Resumable r) {
+        return ConfigLoader.toJson(r.experiment()).equals(ConfigLoader.toJson(cell.experiment())) && r.model().equals(cell.model());
+    }
+
     /**
-     * The cell's checkpoint if there is a usable one of this cell's config; a corrupt one (nothing valid left)
-     * or one of an edited config means starting over.
+     * The cell's checkpoint if there is a usable one of this cell's config; null when there is none, or one of
+     * an edited config (the cell trains again). A checkpoint that fails its checks fails the cell: retraining
+     * silently would throw away a researcher's run over what may be a repairable file.
      */
     private static Checkpoint.Resumable resumable(Cell cell, Path dir) {
-        if (!Files.isDirectory(dir.resolve("checkpoint")) && !Files.isDirectory(dir.resolve("checkpoint" + Checkpoint.PREVIOUS)))
-            return null;
+        if (!hasCheckpoint(dir)) return null;
+        Checkpoint.Resumable r;
         try {
-            Checkpoint.Resumable r = Checkpoint.loadForResume(dir);
-            if (ConfigLoader.toJson(r.experiment()).equals(ConfigLoader.toJson(cell.experiment())) && r.model().equals(cell.model()))
-                return r;
-            log.warn("{}: its checkpoint was written by another config (edited since); starting over", cell.id());
-            return null;
-        } catch (Checkpoint.CheckpointException e) {
-            log.warn("{}: no usable checkpoint ({}); starting over", cell.id(), e.getMessage());
-            return null;
+            r = Checkpoint.loadForResume(dir);
+        } catch (RuntimeException e) {
+            throw new Checkpoint.CheckpointException("its checkpoint is unusable, so the cell is not retrained (move "
+                    + dir.resolve("checkpoint") + " away to train it from scratch): " + ErrorText.of(e));
         }
+        if (sameConfig(cell, r)) return r;
+        log.warn("{}: its checkpoint was written by another config (edited since); starting over", cell.id());
+        return null;
     }
 }

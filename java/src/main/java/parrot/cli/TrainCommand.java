@@ -19,11 +19,13 @@ import parrot.results.RunResult;
 import parrot.config.TaskConfig;
 import parrot.results.TaskAccuracy;
 import parrot.train.Checkpoint;
+import parrot.train.MemoryBudget;
 import parrot.train.StopSignal;
 import parrot.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -67,20 +69,22 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give --config FILE to start a run or --resume DIR to continue one (not both)");
         if (resume != null) return resume();
         ExperimentConfig exp = ConfigLoader.load(config, overrides);
+        for (String name : only) exp.model(name); // an unknown --model name is refused before anything runs
         Path dir = out != null ? out : Path.of("runs", exp.name());
         Map<String, List<LengthResult>> table = new LinkedHashMap<>();
         boolean showBar = progress && System.console() != null;
+        List<ModelConfig> chosen = exp.models().stream().filter(m -> only.isEmpty() || only.contains(m.name())).toList();
+        if (out != null && Files.isRegularFile(out)) throw new IllegalArgumentException("--out: " + out + " is a file, not a folder");
         try (Backend be = Devices.open(device != null ? device : exp.train().device());
              StopSignal stop = StopSignal.install()) {
             Evidence.refuseResultsFolder(dir, Evidence.emulated(be), "--out");
-            for (ModelConfig mc : exp.models()) {
-                if (!only.isEmpty() && !only.contains(mc.name())) continue;
+            for (ModelConfig mc : chosen) preflight(exp, mc, be, dir.resolve(mc.name()), out != null ? "--out" : "output folder");
+            for (ModelConfig mc : chosen) {
                 List<LengthResult> acc = trainOne(exp, mc, be, dir.resolve(mc.name()), null, showBar, stop);
                 if (acc == null) return stopped(stop, dir.resolve(mc.name()));
                 table.put(mc.name(), acc);
             }
         }
-        if (table.isEmpty()) throw new IllegalArgumentException("--model: no model named " + only + " in " + config);
         System.out.println();
         Tables.printAccuracy(System.out, table, exp.task().lengths().hi());
         System.out.println("results: " + dir.toAbsolutePath());
@@ -98,6 +102,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Backend be = Devices.open(device != null ? device : exp.train().device());
              StopSignal stop = StopSignal.install()) {
             Evidence.refuseResultsFolder(runDir, Evidence.emulated(be), "--resume");
+            preflight(exp, r.model(), be, runDir, "run folder");
             acc = trainOne(exp, r.model(), be, runDir, r, showBar, stop);
             if (acc == null) return stopped(stop, runDir);
         }
@@ -113,12 +118,30 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
+     * Everything that can be known before the first step: the run folder is writable and the model, its
+     * training step and its evaluation fit in memory (estimated from the config, see MemoryBudget).
+     */
+    static void preflight(ExperimentConfig exp, ModelConfig mc, Backend be, Path dir, String what) {
+        Outputs.checkFolder(what, dir);
+        int bytes = be.dtype() == parrot.backend.Tensor.DType.F64 ? 8 : 4;
+        boolean host = be instanceof parrot.backend.cpu.CpuBackend || be instanceof parrot.backend.cpu.f64.CpuBackend;
+        int vocab = exp.task().vocabSize();
+        String name = "models." + mc.name();
+        MemoryBudget.checkTraining(name, mc, vocab, exp.train().batchSize(), exp.train().context(), bytes, host);
+        long evalTokens = exp.task().maxTokens(exp.eval().lengths().hi());
+        for (TaskConfig et : exp.eval().tasks()) evalTokens = Math.max(evalTokens, et.maxTokens(exp.eval().lengths().hi()));
+        MemoryBudget.checkEval(name + " (eval.lengths up to " + exp.eval().lengths().hi() + ")", mc, vocab,
+                Math.min(exp.eval().batchSize(), exp.eval().samples()), evalTokens, bytes);
+    }
+
+    /**
      * Trains (or continues) one model, evaluates it and writes runDir/result.json, with checkpoints in
      * runDir/checkpoint. Returns the accuracy by length, or null when a stop request ended training early (its
      * checkpoint is written; no result).
      */
     static List<LengthResult> trainOne(ExperimentConfig exp, ModelConfig mc, Backend be, Path dir,
                                        Checkpoint.Resumable resumeFrom, boolean showBar, StopSignal stop) {
+        preflight(exp, mc, be, dir, "run folder");
         Task task = Tasks.of(exp.task());
         double prior = resumeFrom == null ? 0 : resumeFrom.state().trainSeconds();
         long wallStart = System.nanoTime() - (long) (prior * 1e9); // wall time counts earlier sessions' training

@@ -47,6 +47,8 @@ final class Check {
 
     static void name(String field, String value) {
         required(field, value);
+        if (value.length() > 100) // becomes a file name (255 bytes at most) inside runs/<experiment>/<model>/seed-N
+            throw new ConfigException(field, "must be at most 100 characters, got " + value.length());
         if (!NAME.matcher(value).matches())
             throw new ConfigException(field, "must be letters, digits, '_' or '-' (not starting with '_' or '-'), got '" + value + "'");
     }

@@ -26,7 +26,7 @@ public final class ConfigLoader {
         try {
             json = Files.readString(file);
         } catch (IOException e) {
-            throw new ConfigException("cannot read config " + file + ": " + e);
+            throw new ConfigException("cannot read config " + file + ": " + parrot.errors.ErrorText.of(e));
         }
         return parse(json, overrides, file.toString());
     }

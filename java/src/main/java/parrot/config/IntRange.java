@@ -67,10 +67,21 @@ public record IntRange(int lo, int hi, int step) {
         return Arrays.stream(values()).anyMatch(v -> v == x);
     }
 
-    /** Rejects inverted ranges and ranges reaching below {@code min}, naming {@code field}. */
-    void check(String field, int min) {
+    /**
+     * The longest string length parrot accepts anywhere: an example of a million letters is two million tokens,
+     * far past any context it trains or decodes, and token counts of longer ones would overflow an int.
+     */
+    public static final int MAX_LENGTH = 1_000_000;
+
+    /**
+     * Rejects inverted ranges, ranges reaching below {@code min} and lengths over {@link #MAX_LENGTH}, naming
+     * {@code field}; the same check for configs and the command line.
+     */
+    public IntRange check(String field, int min) {
         if (lo > hi) throw new ConfigException(field, "inverted range " + this + " (lo must be <= hi)");
         if (lo < min) throw new ConfigException(field, "must be >= " + min + ", got " + this);
+        if (hi > MAX_LENGTH) throw new ConfigException(field, "lengths up to " + MAX_LENGTH + " are allowed, got " + this);
+        return this;
     }
 
     @JsonValue

@@ -23,28 +23,32 @@ import java.util.List;
  * @param name             unique within the experiment; used in file names and override paths
  * @param family           one of {@link #FAMILIES}
  * @param nLayers          depth; with family hybrid 0 (the default) means the length of {@code blocks}
- * @param positional       one of {@link #POSITIONALS}
- * @param hardAlibiHeads   hard-alibi only: heads 0..k-1 get windows 1..k; null = n_heads/2
+ * @param positional       attention blocks only, and required there: one of {@link #POSITIONALS} (parrot does
+ *                         not guess a scheme); null for stacks without attention
+ * @param hardAlibiHeads   hard-alibi only: heads 0..k-1 get windows 1..k; absent = n_heads/2, stored resolved
  * @param windows          hard-alibi only: explicit per-head window (0 = unlimited); overrides hard_alibi_heads
  * @param rotaryPct        rope only: fraction of each head's dims rotated
- * @param intermediateSize MLP width; 0 = 4·d_model
+ * @param intermediateSize attention blocks only: MLP width &gt;= 1; absent = 4·d_model, stored resolved
  * @param dState           Mamba: SSM state size N per channel
  * @param dConv            Mamba: causal conv1d kernel width
  * @param expand           Mamba: d_inner = expand·d_model
  * @param dtRank           Mamba: "auto" (= ceil(d_model/16)) or a positive integer
  * @param norm             Mamba/hybrid: the blocks' and the final norm, one of {@link #NORMS}
  * @param blocks           hybrid only: the block pattern (types {@link #BLOCK_TYPES}, {@code type*count}, commas)
- * @param lstmHidden       LSTM hidden size; 0 = d_model
+ * @param lstmHidden       lstm blocks only: hidden size &gt;= 1; absent = d_model, stored resolved (a hybrid's
+ *                         lstm blocks must keep d_model)
  */
 public record ModelConfig(String name, String family, int dModel, int nHeads, int nLayers, String positional,
                           Integer hardAlibiHeads, List<Integer> windows, double rotaryPct, double ropeBase,
-                          int intermediateSize, double layerNormEps, double initStd, int dState, int dConv,
+                          Integer intermediateSize, double layerNormEps, double initStd, int dState, int dConv,
                           int expand, @JsonDeserialize(using = IntOrAuto.class) String dtRank, String norm,
-                          String blocks, int lstmHidden) {
+                          String blocks, Integer lstmHidden) {
     public static final List<String> FAMILIES = List.of("transformer", "mamba", "lstm", "hybrid");
     public static final List<String> POSITIONALS = List.of("nope", "rope", "alibi", "hard-alibi");
     public static final List<String> NORMS = List.of("layernorm", "rmsnorm");
     public static final List<String> BLOCK_TYPES = List.of("mamba", "attn", "lstm");
+    /** Deeper stacks are refused before any list of blocks is built (the memory estimate refuses far less). */
+    public static final int MAX_LAYERS = 100_000;
 
     public ModelConfig {
         Check.name("name", name);
@@ -58,12 +62,20 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
         Check.atLeast("n_heads", nHeads, 1);
         if (attn && dModel % nHeads != 0)
             throw new ConfigException("d_model", dModel + " is not divisible by n_heads " + nHeads);
-        Check.oneOf("positional", positional, POSITIONALS);
+        // Every field is stored as resolved here: absent means the default, which is written out, never a 0.
+        if (attn) {
+            if (positional == null)
+                throw new ConfigException("positional", "required for a model with attention blocks (parrot does not pick "
+                        + "a scheme for you); allowed: " + String.join(", ", POSITIONALS));
+            Check.oneOf("positional", positional, POSITIONALS);
+        } else if (positional != null) {
+            throw new ConfigException("positional", "only used with attention blocks; family " + family + " has none (leave it out)");
+        }
         if (!attn && hardAlibiHeads != null)
             throw new ConfigException("hard_alibi_heads", "only used with attention blocks; family " + family + " has none");
         if (!attn && windows != null)
             throw new ConfigException("windows", "only used with attention blocks; family " + family + " has none");
-        boolean hard = positional.equals("hard-alibi");
+        boolean hard = "hard-alibi".equals(positional);
         // Silently ignoring a window on a rope model would train something other than what the config says.
         if (!hard && hardAlibiHeads != null)
             throw new ConfigException("hard_alibi_heads", "only used with positional hard-alibi, got positional " + positional);
@@ -72,6 +84,7 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
         if (hardAlibiHeads != null && windows != null)
             throw new ConfigException("hard_alibi_heads", "give hard_alibi_heads or windows, not both");
         if (hardAlibiHeads != null) Check.between("hard_alibi_heads", hardAlibiHeads, 0, nHeads);
+        if (hard && windows == null && hardAlibiHeads == null) hardAlibiHeads = nHeads / 2;
         if (windows != null) {
             if (windows.size() != nHeads)
                 throw new ConfigException("windows", "must have one entry per head (" + nHeads + "), got " + windows.size());
@@ -84,10 +97,15 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
         }
         Check.inInterval("rotary_pct", rotaryPct, 0, 1, true, false);
         Check.positive("rope_base", ropeBase);
-        if (attn && positional.equals("rope") && rotaryDims(dModel / nHeads, rotaryPct) < 2)
+        if (attn && "rope".equals(positional) && rotaryDims(dModel / nHeads, rotaryPct) < 2)
             throw new ConfigException("rotary_pct", rotaryPct + " of head_dim " + dModel / nHeads
                     + " rotates fewer than 2 dims");
-        Check.atLeast("intermediate_size", intermediateSize, 0);
+        if (attn) {
+            if (intermediateSize == null) intermediateSize = 4 * dModel;
+            Check.atLeast("intermediate_size", intermediateSize, 1);
+        } else if (intermediateSize != null) {
+            throw new ConfigException("intermediate_size", "only used with attention blocks; family " + family + " has none");
+        }
         Check.positive("layer_norm_eps", layerNormEps);
         Check.positive("init_std", initStd);
         Check.atLeast("d_state", dState, 1);
@@ -108,24 +126,27 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
         if (norm.equals("rmsnorm") && !mamba)
             throw new ConfigException("norm", "rmsnorm is for Mamba blocks and the Mamba/hybrid final norm; family "
                     + family + (family.equals("lstm") ? " has no norms" : " uses GPT-NeoX's layernorm"));
-        Check.atLeast("lstm_hidden", lstmHidden, 0);
-        if (lstmHidden != 0 && !lstm)
+        if (lstm) {
+            if (lstmHidden == null) lstmHidden = dModel;
+            Check.atLeast("lstm_hidden", lstmHidden, 1);
+            if (family.equals("hybrid") && lstmHidden != dModel)
+                throw new ConfigException("lstm_hidden", "an lstm block of a hybrid stack keeps the stream width: leave it out or "
+                        + "set it to d_model " + dModel + ", got " + lstmHidden);
+        } else if (lstmHidden != null) {
             throw new ConfigException("lstm_hidden", "only used with lstm blocks; family " + family + " has none");
-        if (family.equals("hybrid") && lstmHidden != 0 && lstmHidden != dModel)
-            throw new ConfigException("lstm_hidden", "an lstm block of a hybrid stack keeps the stream width: leave it 0 or "
-                    + "set it to d_model " + dModel + ", got " + lstmHidden);
+        }
     }
 
     /** The 13 transformer fields; the Mamba/LSTM fields take their defaults. */
     public ModelConfig(String name, String family, int dModel, int nHeads, int nLayers, String positional,
                        Integer hardAlibiHeads, List<Integer> windows, double rotaryPct, double ropeBase,
-                       int intermediateSize, double layerNormEps, double initStd) {
+                       Integer intermediateSize, double layerNormEps, double initStd) {
         this(name, family, dModel, nHeads, nLayers, positional, hardAlibiHeads, windows, rotaryPct, ropeBase,
-                intermediateSize, layerNormEps, initStd, 16, 4, 2, "auto", "layernorm", null, 0);
+                intermediateSize, layerNormEps, initStd, 16, 4, 2, "auto", "layernorm", null, null);
     }
 
     public static ModelConfig defaults(String name) {
-        return new ModelConfig(name, "transformer", 64, 8, 2, "hard-alibi", null, null, 0.25, 10000, 0, 1e-5, 0.02);
+        return new ModelConfig(name, "transformer", 64, 8, 2, "hard-alibi", null, null, 0.25, 10000, null, 1e-5, 0.02);
     }
 
     /** The block types of the stack, bottom first: one of {@link #BLOCK_TYPES} each. */
@@ -141,7 +162,7 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
                     case "transformer" -> "attn";
                     default -> family;
                 } + " blocks");
-            Check.atLeast("n_layers", nLayers, 1);
+            Check.between("n_layers", nLayers, 1, MAX_LAYERS);
             return Collections.nCopies(nLayers, family.equals("transformer") ? "attn" : family);
         }
         if (blocks == null || blocks.isBlank())
@@ -164,6 +185,8 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
             if (!BLOCK_TYPES.contains(type))
                 throw new ConfigException("blocks", "unknown block type '" + type + "' in \"" + blocks + "\"; allowed: "
                         + String.join(", ", BLOCK_TYPES));
+            if (count > MAX_LAYERS - out.size())
+                throw new ConfigException("blocks", "at most " + MAX_LAYERS + " blocks, got more in \"" + blocks + "\"");
             for (int i = 0; i < count; i++) out.add(type);
         }
         if (nLayers != 0 && nLayers != out.size())
@@ -184,7 +207,7 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
 
     /** LSTM hidden size. */
     public int lstmSize() {
-        return lstmHidden == 0 ? dModel : lstmHidden;
+        return lstmHidden == null ? dModel : lstmHidden;
     }
 
     /** Reads dt_rank as "auto", a JSON integer or an integer string, keeping it as text. */
@@ -203,7 +226,7 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
     }
 
     public int mlpSize() {
-        return intermediateSize == 0 ? 4 * dModel : intermediateSize;
+        return intermediateSize == null ? 4 * dModel : intermediateSize;
     }
 
     /** Rotated dims per head, GPT-NeoX's int(head_dim · rotary_pct) rounded down to even (pairs rotate). */
@@ -221,7 +244,7 @@ public record ModelConfig(String name, String family, int dModel, int nHeads, in
      */
     public int[] resolvedWindows() {
         int[] w = new int[nHeads];
-        if (!positional.equals("hard-alibi")) return w;
+        if (!"hard-alibi".equals(positional)) return w;
         if (windows != null) {
             for (int h = 0; h < nHeads; h++) w[h] = windows.get(h);
             return w;

@@ -38,11 +38,7 @@ final class Schema {
             TaskConfig.class, () -> MAPPER.valueToTree(TaskConfig.defaults()),
             TrainConfig.class, () -> MAPPER.valueToTree(TrainConfig.defaults()),
             EvalConfig.class, () -> MAPPER.valueToTree(EvalConfig.defaults()),
-            ModelConfig.class, () -> {
-                ObjectNode n = MAPPER.valueToTree(ModelConfig.defaults("model"));
-                n.remove("name"); // required
-                return n;
-            });
+            ModelConfig.class, () -> modelDefaults(MAPPER.createObjectNode()));
 
     /** A JSON field of a section; element is the item type of a list, else null. */
     record Field(String json, Class<?> type, Class<?> element) {
@@ -109,6 +105,13 @@ final class Schema {
         String f = family != null && family.isTextual() ? family.asText() : "transformer";
         ObjectNode n = MAPPER.valueToTree(ModelConfig.defaults("model"));
         n.remove("name"); // required
+        // The sizes and the hard-alibi head count derive from other fields, so the record resolves them. The
+        // positional scheme has a default (hard-alibi, documented) only where there is attention: a stack
+        // without attention has none, and one given there is refused.
+        n.remove(List.of("intermediate_size", "lstm_hidden", "hard_alibi_heads"));
+        JsonNode blocks = model.get("blocks");
+        boolean attn = f.equals("transformer") || f.equals("hybrid") && blocks != null && blocks.isTextual() && blocks.asText().contains("attn");
+        if (!attn) n.remove("positional");
         if (f.equals("hybrid")) n.put("n_layers", 0); // = the number of blocks in the pattern
         return n;
     }

@@ -27,7 +27,15 @@ public final class ModelFactory {
     }
 
     public static LanguageModel create(ModelConfig m, int vocab, Backend backend, long seed) {
-        ParameterSet ps = new ParameterSet(backend, seed);
+        return create(new ParameterSet(backend, seed), m, vocab);
+    }
+
+    /** The same model with zero weights and no gradients, for a loader to fill (pretrained checkpoints). */
+    public static LanguageModel createForInference(ModelConfig m, int vocab, Backend backend) {
+        return create(new ParameterSet(backend, 0, true), m, vocab);
+    }
+
+    private static LanguageModel create(ParameterSet ps, ModelConfig m, int vocab) {
         return switch (m.family()) {
             case "transformer" -> gptNeoX(m, vocab, ps);
             case "mamba", "hybrid" -> backbone(m, vocab, ps);

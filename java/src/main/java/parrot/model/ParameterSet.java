@@ -31,10 +31,25 @@ public final class ParameterSet {
     private final Backend backend;
     private final Rng rng;
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    private final boolean inference;
 
     public ParameterSet(Backend backend, long seed) {
+        this(backend, seed, false);
+    }
+
+    /**
+     * @param inference true for weights that are loaded, never trained: no gradient tensors (half the memory of a
+     *                  pretrained model) and no initial values drawn (zeros until the loader fills them)
+     */
+    public ParameterSet(Backend backend, long seed, boolean inference) {
         this.backend = backend;
         this.rng = new Rng(seed);
+        this.inference = inference;
+    }
+
+    /** True when parameters have no gradients (a loaded pretrained model). */
+    public boolean inference() {
+        return inference;
     }
 
     public Backend backend() {
@@ -44,7 +59,10 @@ public final class ParameterSet {
     /** Registers and initialises a parameter; values are drawn in registration order, so a seed fixes them. */
     public Parameter add(String name, Init init, boolean weightDecay, int... shape) {
         if (byName.containsKey(name)) throw new IllegalStateException("duplicate parameter " + name);
-        Parameter p = new Parameter(name, shape.clone(), backend.zeros(shape), backend.zeros(shape), weightDecay);
+        Parameter p = new Parameter(name, shape.clone(), backend.zeros(shape), inference ? null : backend.zeros(shape),
+                weightDecay);
+        byName.put(name, p);
+        if (inference) return p;
         int n = p.value().length();
         double[] v = new double[n];
         if (init instanceof Init.Normal nrm) {
@@ -59,7 +77,6 @@ public final class ParameterSet {
             System.arraycopy(vals.values(), 0, v, 0, n);
         }
         backend.upload(p.value(), v);
-        byName.put(name, p);
         return p;
     }
 
@@ -84,6 +101,7 @@ public final class ParameterSet {
     }
 
     public void zeroGrads() {
+        if (inference) throw new IllegalStateException("an inference-only model has no gradients");
         for (Parameter p : byName.values()) backend.zero(p.grad());
     }
 }

@@ -46,13 +46,18 @@ public final class ResultTable {
                 try {
                     n = ResultsIO.JSON.readTree(f.toFile());
                 } catch (IOException e) {
-                    log.warn("skipping {}: not JSON ({})", f, e.getMessage());
-                    continue;
+                    throw new ResultValidation.InvalidResultException(f + ": not valid JSON: " + parrot.errors.ErrorText.of(e));
                 }
                 List<ObjectNode> runs = new ArrayList<>();
                 if (n != null && SCHEMA.equals(n.path("schema").asText())) {
-                    for (JsonNode r : n.path("runs")) if (r instanceof ObjectNode o) runs.add(o);
+                    if (!n.path("runs").isArray()) throw new ResultValidation.InvalidResultException(f + ": runs: must be a list");
+                    int i = 0;
+                    for (JsonNode r : n.path("runs")) {
+                        ResultValidation.check(r, f + ": runs[" + i++ + "]");
+                        runs.add((ObjectNode) r);
+                    }
                 } else if (n instanceof ObjectNode o && RunResult.SCHEMA.equals(o.path("schema").asText())) {
+                    ResultValidation.check(o, f.toString());
                     o.put("source", f.toString());
                     runs.add(o);
                 } else {

@@ -11,6 +11,7 @@ import parrot.config.TaskConfig;
 import parrot.config.TrainConfig;
 import parrot.config.ExperimentConfig;
 import parrot.config.ModelConfig;
+import parrot.errors.ErrorText;
 import parrot.results.ResultsIO;
 
 import java.io.IOException;
@@ -44,12 +45,22 @@ public record Sweep(String name, List<Cell> cells) {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /** Every problem names the sweep file: the config errors of its experiments name theirs too. */
     public static Sweep load(Path file, List<String> extraOverrides) {
+        try {
+            return loadUnchecked(file, extraOverrides);
+        } catch (ConfigException e) {
+            String m = e.getMessage();
+            throw m.contains(file.toString()) ? e : new ConfigException(file + ": " + m);
+        }
+    }
+
+    private static Sweep loadUnchecked(Path file, List<String> extraOverrides) {
         JsonNode tree;
         try {
             tree = JSON.readTree(Files.readString(file));
         } catch (IOException e) {
-            throw new ConfigException("cannot read sweep " + file + ": " + e.getMessage());
+            throw new ConfigException("cannot read sweep " + file + ": " + ErrorText.of(e));
         }
         String base = file.getFileName().toString().replaceFirst("\\.json$", "");
         if (tree != null && tree.has("models") && !tree.has("experiments")) { // an experiment config
@@ -63,8 +74,25 @@ public record Sweep(String name, List<Cell> cells) {
             spec = JSON.treeToValue(tree, Spec.class);
         } catch (IOException e) {
             throw new ConfigException(file + ": not a sweep file (fields: name, experiments, seeds, models, set): "
-                    + e.getMessage().lines().findFirst().orElse(""));
+                    + ErrorText.of(e));
         }
+        if (spec == null) throw new ConfigException(file + ": empty; a sweep file is a JSON object");
+        if (spec.seeds() != null) {
+            if (spec.seeds().isEmpty())
+                throw new ConfigException("seeds", "is empty; list at least one seed, or leave the field out for each experiment's own seed");
+            Set<Long> distinct = new HashSet<>();
+            for (int i = 0; i < spec.seeds().size(); i++) {
+                Long seed = spec.seeds().get(i);
+                if (seed == null) throw new ConfigException("seeds[" + i + "]", "must be an integer, got null");
+                if (!distinct.add(seed)) throw new ConfigException("seeds[" + i + "]", "seed " + seed + " is listed twice");
+            }
+        }
+        if (spec.models() != null && (spec.models().isEmpty() || spec.models().contains(null)))
+            throw new ConfigException("models", "must list model names (leave the field out for every model)");
+        if (spec.set() != null && spec.set().contains(null))
+            throw new ConfigException("set", "entries must be strings like \"train.steps=200\"");
+        if (spec.experiments() != null && spec.experiments().contains(null))
+            throw new ConfigException("experiments", "entries must be file names");
         if (spec.experiments() == null || spec.experiments().isEmpty())
             throw new ConfigException("experiments", "a sweep lists at least one experiment config");
         List<String> overrides = new ArrayList<>(spec.set() == null ? List.of() : spec.set());
@@ -77,7 +105,7 @@ public record Sweep(String name, List<Cell> cells) {
             Path expFile = dir.resolve(spec.experiments().get(i));
             if (!Files.isRegularFile(expFile))
                 throw new ConfigException("experiments[" + i + "]", "no such file " + expFile);
-            List<Long> seeds = spec.seeds() == null || spec.seeds().isEmpty() ? null : spec.seeds();
+            List<Long> seeds = spec.seeds();
             for (ExperimentConfig exp : seeds == null ? List.of(ConfigLoader.load(expFile, overrides))
                     : seeds.stream().map(s -> {
                         List<String> o = new ArrayList<>(overrides);

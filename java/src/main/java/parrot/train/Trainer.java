@@ -160,6 +160,7 @@ public final class Trainer {
         } else {
             log.info("training {} ({} parameters) on {} for {} steps, batch {} × {} tokens", mc.name(),
                     model.parameters().count(), be.name(), t.steps(), t.batchSize(), t.context());
+            log.info("{}: resolved model config {}", mc.name(), ConfigLoader.toJson(mc).replaceAll("\\s+", " "));
         }
 
         long tokensPerStep = (long) t.batchSize() * t.context();
@@ -174,6 +175,7 @@ public final class Trainer {
             try {
                 if (!Double.isFinite(loss)) throw locateNonFiniteLoss(model, loss);
                 gradNorm = opt.step(lr);
+                checkWeights(model);
             } catch (NonFiniteException e) {
                 throw e.at(step, " of " + mc.name() + " (lower train.lr or check the data); "
                         + (checkpointDir != null && lastSaved > 0 ? "the last good checkpoint, step " + lastSaved + ", is "
@@ -225,6 +227,19 @@ public final class Trainer {
         double seconds = priorSeconds + session;
         return new Outcome(model, curve, lastLoss, seconds, done == 0 ? 0 : tokensPerStep * done / session,
                 evalCurve, examples, t.steps(), false);
+    }
+
+    /**
+     * After every update: a weight that became NaN or infinite (finite gradients, but an lr of 1e38 say) must
+     * not reach a checkpoint or an evaluation. Checking every step costs one pass over the weights, far less
+     * than a step; it also means every checkpoint written so far is finite.
+     */
+    private static void checkWeights(LanguageModel model) {
+        Backend be = model.backend();
+        for (Parameter p : model.parameters().list())
+            if (!Double.isFinite(be.sumSquares(p.value())))
+                throw new NonFiniteException("weight", p.name(), "non-finite weight after the update: " + p.name()
+                        + " holds a NaN or infinity (the gradients were finite)");
     }
 
     /** A non-finite loss: the first weight holding a NaN/infinity (forward order), else the first gradient (backward order). */

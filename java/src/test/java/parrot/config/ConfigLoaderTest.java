@@ -63,7 +63,7 @@ class ConfigLoaderTest {
         assertEquals("transformer", m.family());
         assertEquals(64, m.dModel());
         assertEquals("hard-alibi", m.positional());
-        assertNull(m.hardAlibiHeads());
+        assertEquals(4, m.hardAlibiHeads());             // n_heads / 2, stored resolved
         assertNull(m.windows());
         assertEquals(0.25, m.rotaryPct());
         assertEquals(new IntRange(1, 20), c.task().lengths());

@@ -76,7 +76,7 @@ class StackConfigTest {
         fails("\"family\": \"hybrid\", \"blocks\": \"mamba*0\"", "models[0].blocks: repeat count must be >= 1");
         fails("\"family\": \"hybrid\", \"blocks\": \"mamba,,attn\"", "models[0].blocks: unknown block type ''");
         fails("\"family\": \"hybrid\", \"blocks\": \"mamba,attn\", \"n_layers\": 3", "models[0].n_layers: family hybrid takes its depth");
-        fails("\"family\": \"mamba\", \"n_layers\": 0", "models[0].n_layers: must be >= 1");
+        fails("\"family\": \"mamba\", \"n_layers\": 0", "models[0].n_layers: must be in 1..100000");
         fails("\"family\": \"mamba\", \"d_state\": 0", "models[0].d_state: must be >= 1");
         fails("\"family\": \"mamba\", \"d_conv\": 0", "models[0].d_conv: must be >= 1");
         fails("\"family\": \"mamba\", \"expand\": 0", "models[0].expand: must be >= 1");
@@ -85,7 +85,10 @@ class StackConfigTest {
         fails("\"family\": \"lstm\", \"norm\": \"rmsnorm\"", "models[0].norm: rmsnorm is for Mamba blocks");
         fails("\"family\": \"mamba\", \"lstm_hidden\": 32", "models[0].lstm_hidden: only used with lstm blocks");
         fails("\"family\": \"hybrid\", \"blocks\": \"lstm,mamba\", \"lstm_hidden\": 32", "models[0].lstm_hidden: an lstm block of a hybrid");
-        fails("\"family\": \"lstm\", \"lstm_hidden\": -1", "models[0].lstm_hidden: must be >= 0");
+        fails("\"family\": \"lstm\", \"lstm_hidden\": -1", "models[0].lstm_hidden: must be >= 1");
+        fails("\"family\": \"lstm\", \"lstm_hidden\": 0", "models[0].lstm_hidden: must be >= 1");
+        fails("\"intermediate_size\": 0", "models[0].intermediate_size: must be >= 1");
+        fails("\"family\": \"mamba\", \"positional\": \"rope\"", "models[0].positional: only used with attention blocks");
         fails("\"family\": \"mamba\", \"windows\": [1, 0, 0, 0, 0, 0, 0, 0]", "models[0].windows: only used with attention blocks");
         fails("\"family\": \"lstm\", \"hard_alibi_heads\": 2", "models[0].hard_alibi_heads: only used with attention blocks");
     }

@@ -117,9 +117,16 @@ class KubernetesSweepJobTest {
         // The sweep file is mounted too, read-only.
         String file = args(container()).get(1);
         boolean mounted = false;
-        for (JsonNode m : container().path("volumeMounts"))
-            if (file.startsWith(m.path("mountPath").asText() + "/")) mounted = true;
-        assertTrue(mounted, "the sweep file " + file + " is on no volume mount");
+        for (JsonNode m : container().path("volumeMounts")) {
+            String at = m.path("mountPath").asText();
+            if (file.startsWith(at + "/") || file.equals(at)) mounted = m.path("readOnly").asBoolean();
+        }
+        assertTrue(mounted, "the sweep file " + file + " is on no read-only volume mount");
+        // The repo's sweeps name their configs as "../X.json": the file must sit in the image's experiments/sweeps/
+        // (the Dockerfile copies experiments/ to /work/experiments), or those paths point nowhere.
+        assertTrue(DeployFiles.read(DockerfileTest.DOCKERFILE).contains("COPY experiments/ /work/experiments/"));
+        assertEquals("/work/experiments/sweeps", java.nio.file.Path.of(file).getParent().toString(),
+                "the sweep file must sit beside the image's sweeps so its ../ config paths resolve: " + file);
     }
 
     @Test

@@ -19,7 +19,7 @@ public final class CheckpointWriterChild {
         Path dir = Path.of(args[0]);
         int step = Integer.parseInt(args[1]);
         ExperimentConfig exp = ConfigLoader.parse("""
-                {"name": "kill", "models": [{"name": "m", "d_model": 128, "n_heads": 4, "n_layers": 5}]}
+                {"name": "kill", "models": [{"name": "m", "d_model": 128, "n_heads": 4, "n_layers": 5, "positional": "hard-alibi"}]}
                 """, List.of());
         CpuBackend be = new CpuBackend();
         LanguageModel model = ModelFactory.create(exp.models().get(0), 30, be, 1);
