@@ -35,8 +35,8 @@ public final class DecodeBench {
         return switch (name) {
             case "pythia-160m" -> new ModelConfig(name, "transformer", 768, 12, layers > 0 ? layers : 12, "rope", null, null,
                     0.25, 10000, 3072, 1e-5, 0.02);
-            case "mamba-130m" -> new ModelConfig(name, "mamba", 768, 1, layers > 0 ? layers : 24, "nope", null, null, 0.25,
-                    10000, 0, 1e-5, 0.02, 16, 4, 2, "48", "rmsnorm", null, 0);
+            case "mamba-130m" -> new ModelConfig(name, "mamba", 768, 1, layers > 0 ? layers : 24, null, null, null, 0.25,
+                    10000, null, 1e-5, 0.02, 16, 4, 2, "48", "rmsnorm", null, null);
             default -> throw new IllegalArgumentException("--shape: '" + name + "' unknown; allowed: " + String.join(", ", SHAPES));
         };
     }

@@ -127,8 +127,8 @@ public record HfConfig(String family, ModelConfig model, int vocabSize, boolean 
         if (!tied) throw new ConfigException("tie_word_embeddings", "false is not supported for Mamba (parrot's Mamba LM "
                 + "head is the embedding, as in every state-spaces checkpoint)");
         double eps = f.number("layer_norm_epsilon", 1e-5);
-        ModelConfig mc = new ModelConfig(name, "mamba", hidden, 1, layers, "nope", null, null, 0.25, 10000, 0, eps, 0.02,
-                state, conv, expand, rank, "rmsnorm", null, 0);
+        ModelConfig mc = new ModelConfig(name, "mamba", hidden, 1, layers, null, null, null, 0.25, 10000, null, eps, 0.02,
+                state, conv, expand, rank, "rmsnorm", null, null);
         return new HfConfig("mamba", mc, vocab, true, 0, f.intOr("eos_token_id", -1));
     }
 

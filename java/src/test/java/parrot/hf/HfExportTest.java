@@ -38,16 +38,16 @@ class HfExportTest {
     static final int[] IDS = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
 
     static ModelConfig rope() {
-        return new ModelConfig("rope", "transformer", 32, 4, 2, "rope", null, null, 0.25, 10000, 0, 1e-5, 0.1);
+        return new ModelConfig("rope", "transformer", 32, 4, 2, "rope", null, null, 0.25, 10000, null, 1e-5, 0.1);
     }
 
     static ModelConfig nope() {
-        return new ModelConfig("nope", "transformer", 32, 4, 2, "nope", null, null, 0.25, 10000, 0, 1e-5, 0.1);
+        return new ModelConfig("nope", "transformer", 32, 4, 2, "nope", null, null, 0.25, 10000, null, 1e-5, 0.1);
     }
 
     static ModelConfig mamba() {
-        return new ModelConfig("mamba", "mamba", 16, 1, 2, "nope", null, null, 0.25, 10000, 0, 1e-5, 0.1, 4, 4, 2, "auto",
-                "rmsnorm", null, 0);
+        return new ModelConfig("mamba", "mamba", 16, 1, 2, null, null, null, 0.25, 10000, null, 1e-5, 0.1, 4, 4, 2, "auto",
+                "rmsnorm", null, null);
     }
 
     @Test
@@ -103,12 +103,12 @@ class HfExportTest {
 
     @Test
     void unsupportedModelsAreRefusedWithTheReason() {
-        ModelConfig alibi = new ModelConfig("a", "transformer", 32, 4, 2, "alibi", null, null, 0.25, 10000, 0, 1e-5, 0.1);
+        ModelConfig alibi = new ModelConfig("a", "transformer", 32, 4, 2, "alibi", null, null, 0.25, 10000, null, 1e-5, 0.1);
         ModelConfig hard = ModelConfig.defaults("h");
-        ModelConfig lstm = new ModelConfig("l", "lstm", 16, 1, 1, "nope", null, null, 0.25, 10000, 0, 1e-5, 0.1, 16, 4, 2,
-                "auto", "layernorm", null, 0);
-        ModelConfig layerNormMamba = new ModelConfig("m", "mamba", 16, 1, 2, "nope", null, null, 0.25, 10000, 0, 1e-5, 0.1,
-                4, 4, 2, "auto", "layernorm", null, 0);
+        ModelConfig lstm = new ModelConfig("l", "lstm", 16, 1, 1, null, null, null, 0.25, 10000, null, 1e-5, 0.1, 16, 4, 2,
+                "auto", "layernorm", null, null);
+        ModelConfig layerNormMamba = new ModelConfig("m", "mamba", 16, 1, 2, null, null, null, 0.25, 10000, null, 1e-5, 0.1,
+                4, 4, 2, "auto", "layernorm", null, null);
         assertTrue(HfExport.refusal(alibi).contains("no ALiBi"));
         assertTrue(HfExport.refusal(hard).contains("positional hard-alibi"));
         assertTrue(HfExport.refusal(lstm).contains("no LSTM"));
