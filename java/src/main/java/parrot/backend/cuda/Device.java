@@ -18,6 +18,8 @@ interface Device {
 
     /** Launch limits every launch must respect (CUDA: 1024 threads a block, grid y and z ≤ 65535, 48 KiB smem). */
     static void checkShape(String kernel, Dim3 grid, Dim3 block, int sharedBytes) {
+        if (grid.empty() || block.empty())
+            throw new IllegalArgumentException("launcher bug: kernel " + kernel + ": empty launch, grid " + grid + " block " + block);
         long threads = (long) block.x() * block.y() * block.z();
         if (threads > 1024 || block.z() > 64)
             throw new IllegalArgumentException("kernel " + kernel + ": block " + block + " exceeds 1024 threads");

@@ -1,9 +1,16 @@
 package parrot.backend.cuda;
 
-/** A CUDA grid or block shape. */
+/**
+ * A CUDA grid or block shape. An empty one (a 0) is refused at the launch, by {@link Device#checkShape}, so that
+ * the message names the kernel whose launcher computed it; only a negative size is refused here.
+ */
 record Dim3(int x, int y, int z) {
     Dim3 {
-        if (x < 1 || y < 1 || z < 1) throw new IllegalArgumentException("empty launch dimension " + x + "x" + y + "x" + z);
+        if (x < 0 || y < 0 || z < 0) throw new IllegalArgumentException("negative launch dimension " + x + "x" + y + "x" + z);
+    }
+
+    boolean empty() {
+        return x == 0 || y == 0 || z == 0;
     }
 
     static Dim3 of(int x) {

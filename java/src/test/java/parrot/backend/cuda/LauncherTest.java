@@ -215,4 +215,14 @@ class LauncherTest {
                 () -> Device.checkSignature(ElementwiseKernels.ADD, args));
         assertTrue(e.getMessage().contains("takes (pppi) but was given (pi)"), e.getMessage());
     }
+
+    /** A launcher that computes an empty grid (e.g. one block short of 1) is told so with the kernel's name. */
+    @Test
+    void anEmptyLaunchNamesTheKernel() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Device.checkShape("parrot_scan_forward_f32", Dim3.of(0), Dim3.of(32), 0));
+        assertTrue(e.getMessage().contains("parrot_scan_forward_f32") && e.getMessage().contains("empty launch"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Device.checkShape("k", Dim3.of(1), Dim3.of(1, 0), 0));
+        assertThrows(IllegalArgumentException.class, () -> Dim3.of(-1));
+    }
 }
