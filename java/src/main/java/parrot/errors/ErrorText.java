@@ -2,6 +2,7 @@ package parrot.errors;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.databind.JsonMappingException;
 
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * An exception as the one line a user reads: every message of its cause chain, outermost first, each said in
@@ -52,10 +54,13 @@ public final class ErrorText {
         if (t instanceof JacksonException j) {
             String m = j.getOriginalMessage();
             if (m == null) return "malformed JSON";
-            m = m.replaceAll("\\(class [^)]*\\)", "").replaceAll("`[a-z]+(\\.[A-Za-z0-9_$]+)+`", "value");
+            m = JACKSON_CLASS.matcher(m).replaceAll("");
+            m = JACKSON_TOKEN.matcher(m).replaceAll("");
+            m = JAVA_TYPE.matcher(m).replaceAll(r -> typeInWords(r.group(1)));
             JsonLocation at = j.getLocation();
+            String field = j instanceof JsonMappingException jm ? fieldPath(jm) : "";
             return "malformed JSON" + (at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr()
-                    + ", column " + at.getColumnNr()) + ": " + firstLine(m);
+                    + ", column " + at.getColumnNr()) + (field.isEmpty() ? "" : ", field " + field) + ": " + firstLine(m);
         }
         if (t instanceof UncheckedIOException && t.getCause() != null && t.getMessage() != null
                 && t.getMessage().equals(t.getCause().toString())) return null;
@@ -64,6 +69,38 @@ public final class ErrorText {
         if (t.getCause() != null && m.equals(t.getCause().toString())) return null;
         if (t instanceof NumberFormatException) return "not a number: " + m.replaceFirst("^For input string: ", "");
         return m;
+    }
+
+    // Jackson names Java types in backticks, generics and arrays included (`java.util.ArrayList<parrot.results.LossPoint>`),
+    // adds "(class ...)" and "(token `JsonToken.VALUE_STRING`)": a user needs the JSON kind, not the Java one.
+    private static final Pattern JACKSON_CLASS = Pattern.compile("\\s*\\(class [^)]*\\)");
+    private static final Pattern JACKSON_TOKEN = Pattern.compile("\\s*\\(token `[^`]*`\\)");
+    private static final Pattern JAVA_TYPE = Pattern.compile("`([A-Za-z_$][\\w$.]*(?:<[^`]*>)?(?:\\[\\])*)`");
+
+    /** A Java type as the JSON a user would have to write for it. */
+    static String typeInWords(String type) {
+        if (type.endsWith("[]")) return "a list";
+        String raw = type.replaceFirst("<.*$", "");
+        String simple = raw.substring(raw.lastIndexOf('.') + 1);
+        return switch (simple) {
+            case "List", "ArrayList", "Collection", "Set", "LinkedHashSet", "HashSet" -> "a list";
+            case "Map", "HashMap", "LinkedHashMap", "TreeMap", "ObjectNode" -> "an object";
+            case "String", "Character", "char" -> "a string";
+            case "Integer", "int", "Long", "long", "Short", "short", "Byte", "byte" -> "a whole number";
+            case "Double", "double", "Float", "float", "Number", "BigDecimal" -> "a number";
+            case "Boolean", "boolean" -> "true or false";
+            default -> "an object";
+        };
+    }
+
+    /** The JSON path Jackson was at ("loss_curve", "models[2].d_model"), or "" at the top. */
+    private static String fieldPath(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
+            else if (r.getIndex() >= 0) sb.append('[').append(r.getIndex()).append(']');
+        }
+        return sb.toString();
     }
 
     private static String internal(Throwable e) {
