@@ -75,7 +75,9 @@ class CheckpointFaultsTest {
                 Arbitraries.of("resume", "eval", "sweep")).as(Damage::new);
     }
 
-    @Property(tries = 600, shrinking = ShrinkingMode.OFF)
+    // A fixed seed: make test (and CI) tries the same 600 damaged checkpoints every run, so a pass or a failure is
+    // reproducible; to explore other inputs, change the seed (FaultSeeds says how).
+    @Property(tries = 600, shrinking = ShrinkingMode.OFF, seed = FaultSeeds.CHECKPOINTS)
     void damagedCheckpointsAreRefusedOrLoadExactly(@ForAll("damages") Damage d) throws IOException {
         setUp();
         Path case_ = Files.createTempDirectory(work, "d");
