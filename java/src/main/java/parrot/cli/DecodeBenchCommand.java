@@ -41,7 +41,8 @@ final class DecodeBenchCommand implements java.util.concurrent.Callable<Integer>
     int tokens;
 
     @Option(names = "--stepwise", description = "run the prompt one position at a time with the LM head at every "
-            + "position (decoding before batched prefill and head skipping; for before/after comparisons)")
+            + "position, in parrot and in the PyTorch baseline (decoding before batched prefill and head skipping; for "
+            + "before/after comparisons). Default: the prompt in one forward in both")
     boolean stepwise;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "python with torch; 'none' skips the baseline")
@@ -72,8 +73,10 @@ final class DecodeBenchCommand implements java.util.concurrent.Callable<Integer>
                             r.prefillSeconds(), r.prefillTokensPerSecond());
                     row.put("parrot", r);
                 }
-                JsonNode torch = python.equals("none") ? null : child(List.of(python, "scripts/bench_decode.py", f.toString(),
-                        "--batch", "" + batch, "--prompt", "" + prompt, "--tokens", "" + tokens, "--threads", "" + Parallel.threads()));
+                List<String> script = new ArrayList<>(List.of(python, "scripts/bench_decode.py", f.toString(), "--batch", "" + batch,
+                        "--prompt", "" + prompt, "--tokens", "" + tokens, "--threads", "" + Parallel.threads()));
+                if (!stepwise) script.add("--prefill");           // like for like: PyTorch prompts the same way
+                JsonNode torch = python.equals("none") ? null : child(script);
                 if (torch != null) {
                     double ratio = ((DecodeBench.Result) row.get("parrot")).tokensPerSecond() / torch.get("tokens_per_second").asDouble();
                     System.out.printf(Locale.ROOT, "  pytorch %s: %,.1f tokens/s; ratio parrot/pytorch %.2fx%n",

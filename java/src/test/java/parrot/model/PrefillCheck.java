@@ -22,6 +22,19 @@ public final class PrefillCheck {
     private PrefillCheck() {
     }
 
+    /** A small model of a kind PrefillTest covers ("rope", "hard-alibi", ... or a RecurrentModelTest kind), jiggled. */
+    public static LanguageModel model(String kind, int vocab, Backend be, long seed) {
+        boolean positional = java.util.List.of("nope", "rope", "alibi", "hard-alibi").contains(kind);
+        LanguageModel m = ModelFactory.create(positional ? PrefillTest.transformer(kind) : RecurrentModelTest.config(kind, 32),
+                vocab, be, seed);
+        if (!positional) RecurrentModelTest.jiggle(m, seed + 1);
+        return m;
+    }
+
+    public static int[][] prompts(int b, int len, int vocab, long seed) {
+        return PrefillTest.prompts(b, len, vocab, seed);
+    }
+
     /** Logits after the prompt and after each of n greedy tokens, [n + 1][batch·vocab], and the tokens. */
     public record Run(List<float[]> logits, int[][] tokens) {
     }
