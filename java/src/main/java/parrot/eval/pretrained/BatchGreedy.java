@@ -39,7 +39,7 @@ public final class BatchGreedy {
 
     /**
      * fast false: the plain path, every position stepped with the head computed (what prefill and head skipping
-     * must reproduce; for tests and the benchmark's before/after).
+     * must reproduce; the tests compare the two).
      */
     static int[][] generate(LanguageModel model, int[][] prompts, int[] maxNew, int eos, boolean suppressEosFirst,
                             Stop stop, boolean fast) {
