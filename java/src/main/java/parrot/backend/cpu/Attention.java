@@ -36,7 +36,7 @@ final class Attention {
                 float slope = (float) spec.slope(h);
                 transposeHead(kt, qkv, rows, col + hd, width, seqLen, hd);
                 for (int q0 = 0; q0 < seqLen; q0 += qb) {
-                    int q1 = Math.min(seqLen, q0 + qb), nq = q1 - q0, kLo = spec.firstKey(h, q0), nk = q1 - kLo;
+                    int q1 = Math.min(seqLen, q0 + qb), nq = q1 - q0, kLo = firstKey(spec, h, q0), nk = q1 - kLo;
                     java.util.Arrays.fill(s, 0, nq * nk, 0f);
                     MatMul.acc(s, 0, nk, qkv, (rows + q0) * width + col, width, 1, kt, kLo, seqLen, nq, hd, nk);
                     for (int r = 0; r < nq; r++) {
@@ -66,6 +66,14 @@ final class Attention {
         });
     }
 
+    /**
+     * The block's first key, rounded down to a multiple of 8 so the key count of a full block fills whole vectors
+     * (the GEMM's columns past the last full vector take a slower path); the extra keys are masked.
+     */
+    private static int firstKey(AttentionSpec spec, int h, int q0) {
+        return spec.firstKey(h, q0) & ~7;
+    }
+
     /** dst[d·seqLen + t] = qkv[(rows + t)·width + col + d]: one head's k (or v) slice as hd × T. */
     private static void transposeHead(float[] dst, float[] qkv, int rows, int col, int width, int seqLen, int hd) {
         for (int t = 0; t < seqLen; t++) {
@@ -89,7 +97,7 @@ final class Attention {
                 transposeHead(kt, qkv, rows, col + hd, width, seqLen, hd);
                 transposeHead(vt, qkv, rows, col + 2 * hd, width, seqLen, hd);
                 for (int q0 = 0; q0 < seqLen; q0 += qb) {
-                    int q1 = Math.min(seqLen, q0 + qb), nq = q1 - q0, kLo = spec.firstKey(h, q0), nk = q1 - kLo;
+                    int q1 = Math.min(seqLen, q0 + qb), nq = q1 - q0, kLo = firstKey(spec, h, q0), nk = q1 - kLo;
                     int qo = (rows + q0) * width + col, ko = (rows + kLo) * width + col + hd, oo = (rows + q0) * owidth + h * hd;
                     java.util.Arrays.fill(p, 0, nq * nk, 0f);
                     java.util.Arrays.fill(ds, 0, nq * nk, 0f);
