@@ -42,11 +42,11 @@ final class Attention {
                     for (int r = 0; r < nq; r++) {
                         int q = q0 + r, c0 = spec.firstKey(h, q) - kLo, c1 = q - kLo, sr = r * nk;
                         float max = Float.NEGATIVE_INFINITY;
-                        for (int c = c0; c <= c1; c++) {
-                            float v = s[sr + c] * scale - slope * (c1 - c);
-                            s[sr + c] = v;
-                            max = Math.max(max, v);
-                        }
+                        if (slope == 0f)                      // the same bits as below (x − 0 = x), a loop C2 vectorizes
+                            for (int c = c0; c <= c1; c++) s[sr + c] *= scale;
+                        else
+                            for (int c = c0; c <= c1; c++) s[sr + c] = s[sr + c] * scale - slope * (c1 - c);
+                        for (int c = c0; c <= c1; c++) max = Math.max(max, s[sr + c]);
                         for (int c = c0; c <= c1; c++) s[sr + c] -= max;
                         Simd.exp(s, sr + c0, c1 - c0 + 1);
                         double sum = 0;
@@ -107,7 +107,10 @@ final class Attention {
                         int q = q0 + r, c0 = spec.firstKey(h, q) - kLo, c1 = q - kLo, sr = r * nk;
                         float l = lse[bh * seqLen + q];
                         float rowDot = Simd.dot(dout, oo + r * owidth, out, oo + r * owidth, hd); // rowsum(dO∘O)
-                        for (int c = c0; c <= c1; c++) p[sr + c] = p[sr + c] * scale - slope * (c1 - c) - l;
+                        if (slope == 0f)                      // the same bits as below (x − 0 = x)
+                            for (int c = c0; c <= c1; c++) p[sr + c] = p[sr + c] * scale - l;
+                        else
+                            for (int c = c0; c <= c1; c++) p[sr + c] = p[sr + c] * scale - slope * (c1 - c) - l;
                         Simd.exp(p, sr + c0, c1 - c0 + 1);
                         for (int c = c0; c <= c1; c++) ds[sr + c] = p[sr + c] * (ds[sr + c] - rowDot) * scale;
                         java.util.Arrays.fill(p, sr, sr + c0, 0f);

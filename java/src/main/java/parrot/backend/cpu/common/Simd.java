@@ -150,7 +150,7 @@ public final class Simd {
     /**
      * C += A·B for row-major blocks: c[co + r·ldc + j] += Σ_p a[ao + r·lda + p·aps]·b[bo + p·ldb + j] for r < m,
      * j < n, p < k (A read with any strides, so Aᵀ needs no copy), each element summed over p in order (fused
-     * multiply-adds), so the result does not depend on how rows are split between threads. Register-blocked (4 rows × 2 vectors): a row-at-a-time axpy reloads
+     * multiply-adds), so the result does not depend on how rows are split between threads. Cache-blocked, register-blocked (6 rows × 2 vectors): a row-at-a-time axpy reloads
      * and stores the output row for every p. Returns false, doing nothing, without the vector module.
      */
     public static boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
