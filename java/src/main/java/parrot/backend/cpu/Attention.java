@@ -13,35 +13,73 @@ final class Attention {
     private Attention() {
     }
 
+    /**
+     * Query rows per block: a block's keys are [firstKey(h, q0), q1), so causality and Hard-ALiBi windows skip
+     * whole blocks of keys, and the scratch is QB × T rather than T × T.
+     */
+    private static final int QB = 32;
+
+    /*
+     * Per (batch, head) and block of queries the products are small matrix products (MatMul.acc: S = Q·Kᵀ,
+     * O = P·V; backward dP = dO·Vᵀ, dV += Pᵀ·dO, dQ += dS·K, dK += dSᵀ·Q) with the head's Kᵀ (and Vᵀ) gathered
+     * once, so they run register-blocked over keys instead of as a dot product or axpy of head_dim (8 at the
+     * quickstart size) per (query, key) pair. Entries outside the causal mask or the window are exact zeros in P.
+     */
     static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int batch, int seqLen) {
         int heads = spec.heads(), hd = spec.headDim(), width = 3 * hd * heads, owidth = hd * heads;
         float scale = (float) (1 / Math.sqrt(hd));
         Parallel.forRange(batch * heads, 1, (lo, hi) -> {
-            float[] s = new float[seqLen];
+            int qb = Math.min(QB, seqLen);
+            float[] kt = new float[hd * seqLen], s = new float[qb * seqLen];
             for (int bh = lo; bh < hi; bh++) {
-                int b = bh / heads, h = bh % heads;
+                int b = bh / heads, h = bh % heads, rows = b * seqLen, col = h * 3 * hd;
                 float slope = (float) spec.slope(h);
-                for (int q = 0; q < seqLen; q++) {
-                    int qo = (b * seqLen + q) * width + h * 3 * hd, k0 = spec.firstKey(h, q);
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int k = k0; k <= q; k++) {
-                        int ko = (b * seqLen + k) * width + h * 3 * hd + hd;
-                        s[k] = Simd.dot(qkv, qo, qkv, ko, hd) * scale - slope * (q - k);
-                        max = Math.max(max, s[k]);
+                transposeHead(kt, qkv, rows, col + hd, width, seqLen, hd);
+                for (int q0 = 0; q0 < seqLen; q0 += qb) {
+                    int q1 = Math.min(seqLen, q0 + qb), nq = q1 - q0, kLo = firstKey(spec, h, q0), nk = q1 - kLo;
+                    java.util.Arrays.fill(s, 0, nq * nk, 0f);
+                    MatMul.acc(s, 0, nk, qkv, (rows + q0) * width + col, width, 1, kt, kLo, seqLen, nq, hd, nk);
+                    for (int r = 0; r < nq; r++) {
+                        int q = q0 + r, c0 = spec.firstKey(h, q) - kLo, c1 = q - kLo, sr = r * nk;
+                        float max = Float.NEGATIVE_INFINITY;
+                        if (slope == 0f)                      // the same bits as below (x − 0 = x), a loop C2 vectorizes
+                            for (int c = c0; c <= c1; c++) s[sr + c] *= scale;
+                        else
+                            for (int c = c0; c <= c1; c++) s[sr + c] = s[sr + c] * scale - slope * (c1 - c);
+                        for (int c = c0; c <= c1; c++) max = Math.max(max, s[sr + c]);
+                        for (int c = c0; c <= c1; c++) s[sr + c] -= max;
+                        Simd.exp(s, sr + c0, c1 - c0 + 1);
+                        double sum = 0;
+                        for (int c = c0; c <= c1; c++) sum += s[sr + c];
+                        lse[bh * seqLen + q] = (float) (max + Math.log(sum));
+                        float inv = (float) (1 / sum);
+                        for (int c = c0; c <= c1; c++) s[sr + c] *= inv;
+                        java.util.Arrays.fill(s, sr, sr + c0, 0f);
+                        java.util.Arrays.fill(s, sr + c1 + 1, sr + nk, 0f);
+                        int oo = (rows + q) * owidth + h * hd;
+                        java.util.Arrays.fill(out, oo, oo + hd, 0f);
                     }
-                    double sum = 0;
-                    for (int k = k0; k <= q; k++) sum += Math.exp(s[k] - max);
-                    float l = (float) (max + Math.log(sum));
-                    lse[bh * seqLen + q] = l;
-                    int oo = (b * seqLen + q) * owidth + h * hd;
-                    java.util.Arrays.fill(out, oo, oo + hd, 0f);
-                    for (int k = k0; k <= q; k++) {
-                        float p = (float) Math.exp(s[k] - l);
-                        Simd.axpy(out, oo, p, qkv, (b * seqLen + k) * width + h * 3 * hd + 2 * hd, hd);
-                    }
+                    MatMul.acc(out, (rows + q0) * owidth + h * hd, owidth, s, 0, nk, 1,
+                            qkv, (rows + kLo) * width + col + 2 * hd, width, nq, nk, hd);
                 }
             }
         });
+    }
+
+    /**
+     * The block's first key, rounded down to a multiple of 8 so the key count of a full block fills whole vectors
+     * (the GEMM's columns past the last full vector take a slower path); the extra keys are masked.
+     */
+    private static int firstKey(AttentionSpec spec, int h, int q0) {
+        return spec.firstKey(h, q0) & ~7;
+    }
+
+    /** dst[d·seqLen + t] = qkv[(rows + t)·width + col + d]: one head's k (or v) slice as hd × T. */
+    private static void transposeHead(float[] dst, float[] qkv, int rows, int col, int width, int seqLen, int hd) {
+        for (int t = 0; t < seqLen; t++) {
+            int src = (rows + t) * width + col;
+            for (int d = 0; d < hd; d++) dst[d * seqLen + t] = qkv[src + d];
+        }
     }
 
     /** Accumulates into dqkv; every (batch, head) owns its slices, so the loop is race-free. */
@@ -50,22 +88,39 @@ final class Attention {
         int heads = spec.heads(), hd = spec.headDim(), width = 3 * hd * heads, owidth = hd * heads;
         float scale = (float) (1 / Math.sqrt(hd));
         Parallel.forRange(batch * heads, 1, (lo, hi) -> {
+            int qb = Math.min(QB, seqLen);
+            float[] kt = new float[hd * seqLen], vt = new float[hd * seqLen];
+            float[] p = new float[qb * seqLen], ds = new float[qb * seqLen];
             for (int bh = lo; bh < hi; bh++) {
-                int b = bh / heads, h = bh % heads;
+                int b = bh / heads, h = bh % heads, rows = b * seqLen, col = h * 3 * hd;
                 float slope = (float) spec.slope(h);
-                for (int q = 0; q < seqLen; q++) {
-                    int qo = (b * seqLen + q) * width + h * 3 * hd, oo = (b * seqLen + q) * owidth + h * hd;
-                    float rowDot = Simd.dot(dout, oo, out, oo, hd);  // rowsum(dO∘O), the FlashAttention-2 pre-pass
-                    float l = lse[bh * seqLen + q];
-                    for (int k = spec.firstKey(h, q); k <= q; k++) {
-                        int ko = (b * seqLen + k) * width + h * 3 * hd + hd, vo = ko + hd;
-                        float dot = Simd.dot(qkv, qo, qkv, ko, hd), dp = Simd.dot(dout, oo, qkv, vo, hd);
-                        float p = (float) Math.exp(dot * scale - slope * (q - k) - l);
-                        float ds = p * (dp - rowDot) * scale;
-                        Simd.axpy(dqkv, vo, p, dout, oo, hd);
-                        Simd.axpy(dqkv, qo, ds, qkv, ko, hd);
-                        Simd.axpy(dqkv, ko, ds, qkv, qo, hd);
+                transposeHead(kt, qkv, rows, col + hd, width, seqLen, hd);
+                transposeHead(vt, qkv, rows, col + 2 * hd, width, seqLen, hd);
+                for (int q0 = 0; q0 < seqLen; q0 += qb) {
+                    int q1 = Math.min(seqLen, q0 + qb), nq = q1 - q0, kLo = firstKey(spec, h, q0), nk = q1 - kLo;
+                    int qo = (rows + q0) * width + col, ko = (rows + kLo) * width + col + hd, oo = (rows + q0) * owidth + h * hd;
+                    java.util.Arrays.fill(p, 0, nq * nk, 0f);
+                    java.util.Arrays.fill(ds, 0, nq * nk, 0f);
+                    MatMul.acc(p, 0, nk, qkv, qo, width, 1, kt, kLo, seqLen, nq, hd, nk);             // S
+                    MatMul.acc(ds, 0, nk, dout, oo, owidth, 1, vt, kLo, seqLen, nq, hd, nk);          // dP
+                    for (int r = 0; r < nq; r++) {
+                        int q = q0 + r, c0 = spec.firstKey(h, q) - kLo, c1 = q - kLo, sr = r * nk;
+                        float l = lse[bh * seqLen + q];
+                        float rowDot = Simd.dot(dout, oo + r * owidth, out, oo + r * owidth, hd); // rowsum(dO∘O)
+                        if (slope == 0f)                      // the same bits as below (x − 0 = x)
+                            for (int c = c0; c <= c1; c++) p[sr + c] = p[sr + c] * scale - l;
+                        else
+                            for (int c = c0; c <= c1; c++) p[sr + c] = p[sr + c] * scale - slope * (c1 - c) - l;
+                        Simd.exp(p, sr + c0, c1 - c0 + 1);
+                        for (int c = c0; c <= c1; c++) ds[sr + c] = p[sr + c] * (ds[sr + c] - rowDot) * scale;
+                        java.util.Arrays.fill(p, sr, sr + c0, 0f);
+                        java.util.Arrays.fill(p, sr + c1 + 1, sr + nk, 0f);
+                        java.util.Arrays.fill(ds, sr, sr + c0, 0f);
+                        java.util.Arrays.fill(ds, sr + c1 + 1, sr + nk, 0f);
                     }
+                    MatMul.acc(dqkv, ko + hd, width, p, 0, 1, nk, dout, oo, owidth, nk, nq, hd);      // dV += Pᵀ·dO
+                    MatMul.acc(dqkv, qo, width, ds, 0, nk, 1, qkv, ko, width, nq, nk, hd);            // dQ += dS·K
+                    MatMul.acc(dqkv, ko, width, ds, 0, 1, nk, qkv, qo, width, nk, nq, hd);            // dK += dSᵀ·Q
                 }
             }
         });

@@ -57,12 +57,13 @@ final class Linear {
             Parallel.forRange(no, 4, (lo, hi) -> {
                 // dW[lo..hi) += (doutᵀ)[lo..hi)·in, doutᵀ read in place (row stride 1, column stride no)
                 if (dw != null && Simd.gemm(dw, lo * ni, ni, dout, lo, 1, no, in, 0, ni, hi - lo, n, ni)) {
-                    if (db != null)
-                        for (int o = lo; o < hi; o++) {
-                            float bias = 0f;
-                            for (int r = 0; r < n; r++) bias += dout[r * no + o];
-                            db[o] += bias;
-                        }
+                    if (db != null) {
+                        // Σ over rows in order per column, as a row-at-a-time axpy with a = 1 (exact: fma(1, x, y)
+                        // rounds once, like y + x), so contiguous columns instead of a strided walk per column.
+                        float[] bias = new float[hi - lo];
+                        for (int r = 0; r < n; r++) Simd.axpy(bias, 0, 1f, dout, r * no + lo, hi - lo);
+                        for (int o = lo; o < hi; o++) db[o] += bias[o - lo];
+                    }
                     return;
                 }
                 for (int nb = 0; nb < n; nb += BLOCK) {            // a block of input rows stays in cache

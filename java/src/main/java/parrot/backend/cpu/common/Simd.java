@@ -31,6 +31,10 @@ public final class Simd {
 
         boolean softplus(float[] a, int off, int n);
 
+        boolean geluForward(float[] out, int oo, float[] in, int io, int n);
+
+        boolean geluBackward(float[] din, int dio, float[] dout, int doo, float[] in, int io, int n);
+
         boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
                             float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
 
@@ -101,6 +105,29 @@ public final class Simd {
         return OPS.softplus(a, off, n);
     }
 
+    /**
+     * out[oo..oo+n) = GELU(in[io..io+n)), exact (erf) form, from a vector erf (Juffa's float polynomials with the
+     * polynomial exp): the same bits in the vector body, the scalar tail and every JIT tier, within a few ulp of
+     * the plain loop it replaces (Gelu.forward). Returns false, doing nothing, without the vector module.
+     */
+    public static boolean geluForward(float[] out, int oo, float[] in, int io, int n) {
+        return OPS.geluForward(out, oo, in, io, n);
+    }
+
+    /** The float64 CPU backend keeps the plain loop (Erf.erf(double)). */
+    public static boolean geluForward(double[] out, int oo, double[] in, int io, int n) {
+        return false;
+    }
+
+    /** din += dout·GELU'(in) over n elements, as {@link #geluForward}; false without the vector module. */
+    public static boolean geluBackward(float[] din, int dio, float[] dout, int doo, float[] in, int io, int n) {
+        return OPS.geluBackward(din, dio, dout, doo, in, io, n);
+    }
+
+    public static boolean geluBackward(double[] din, int dio, double[] dout, int doo, double[] in, int io, int n) {
+        return false;
+    }
+
     /** The float64 CPU backend keeps the plain loop (Math.log1p). */
     public static boolean softplus(double[] a, int off, int n) {
         return false;
@@ -123,7 +150,7 @@ public final class Simd {
     /**
      * C += A·B for row-major blocks: c[co + r·ldc + j] += Σ_p a[ao + r·lda + p·aps]·b[bo + p·ldb + j] for r < m,
      * j < n, p < k (A read with any strides, so Aᵀ needs no copy), each element summed over p in order (fused
-     * multiply-adds), so the result does not depend on how rows are split between threads. Register-blocked (4 rows × 2 vectors): a row-at-a-time axpy reloads
+     * multiply-adds), so the result does not depend on how rows are split between threads. Cache-blocked, register-blocked (6 rows × 2 vectors): a row-at-a-time axpy reloads
      * and stores the output row for every p. Returns false, doing nothing, without the vector module.
      */
     public static boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
@@ -170,6 +197,16 @@ public final class Simd {
     }
 
     static final class ScalarOps implements Ops {
+        @Override
+        public boolean geluForward(float[] out, int oo, float[] in, int io, int n) {
+            return false;
+        }
+
+        @Override
+        public boolean geluBackward(float[] din, int dio, float[] dout, int doo, float[] in, int io, int n) {
+            return false;
+        }
+
         @Override
         public boolean softplus(float[] a, int off, int n) {
             return false;

@@ -76,13 +76,32 @@ final class VectorOps implements Simd.Ops {
     @Override
     public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb,
                         int m, int k, int n) {
-        int r = 0, nv = n - n % F.length();            // columns nv..n−1: fewer than a vector, done over rows
-        for (; r + 4 <= m; r += 4) gemmRows4(c, co + r * ldc, ldc, a, ao + r * lda, lda, aps, b, bo, ldb, k, nv);
-        for (; r < m; r++) gemmRow(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv);
-        for (r = gemmTailRows(c, co, ldc, a, ao, lda, aps, b, bo, ldb, m, k, nv, n); r < m; r++)
-            gemmTail(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv, n);
+        int nv = n - n % F.length();                    // columns nv..n−1: fewer than a vector, done over rows
+        // Cache blocking: KC steps of p, RB rows and JB columns at a time, so B's KC×JB strip stays in L1 while
+        // every row block uses it and A's RB×KC block stays there while the strips pass. Each element of C still
+        // sums its p in order (a block's partial sum is stored and reloaded exactly), so the bits do not change.
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int kc = Math.min(KC, k - p0);
+            for (int r0 = 0; r0 < m; r0 += RB) {
+                int r1 = Math.min(m, r0 + RB);
+                for (int j0 = 0; j0 < nv; j0 += JB) {
+                    int nj = Math.min(JB, nv - j0);
+                    int cb = co + j0, ab = ao + p0 * aps, bb = bo + p0 * ldb + j0, r = r0;
+                    for (; r + 6 <= r1; r += 6) gemmRows6(c, cb + r * ldc, ldc, a, ab + r * lda, lda, aps, b, bb, ldb, kc, nj);
+                    for (; r + 4 <= r1; r += 4) gemmRows4(c, cb + r * ldc, ldc, a, ab + r * lda, lda, aps, b, bb, ldb, kc, nj);
+                    for (; r < r1; r++) gemmRow(c, cb + r * ldc, a, ab + r * lda, aps, b, bb, ldb, kc, nj);
+                }
+            }
+        }
+        int r = gemmTailRows(c, co, ldc, a, ao, lda, aps, b, bo, ldb, m, k, nv, n);
+        for (; r < m; r++) gemmTail(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv, n);
         return true;
     }
+
+    // Measured single-threaded on the quickstart's shapes (README "CPU speed"): the 6-row tile and these blocks
+    // took the weight-gradient products (k = batch·tokens = 2048) from ~22–30 to ~45–55 GFLOP/s on one core.
+    private static final int KC = 128, RB = 48;
+    private static final int JB = 2 * F.length();
 
     /**
      * Columns j0..n−1 (fewer than a vector) of rows r0..r0+8k: vectors over 8 rows instead of over columns. A's rows
@@ -120,6 +139,60 @@ final class VectorOps implements Simd.Ops {
             }
         }
         return r;
+    }
+
+    /** Six rows of C, 2 vectors of columns at a time (12 accumulators); leftover columns as 4 + 2 rows. */
+    private static void gemmRows6(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+                                  int ldb, int k, int n) {
+        int w = F.length(), j = 0;
+        int c0 = co, c1 = co + ldc, c2 = co + 2 * ldc, c3 = co + 3 * ldc, c4 = co + 4 * ldc, c5 = co + 5 * ldc;
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, a4 = ao + 4 * lda, a5 = ao + 5 * lda;
+        for (; j + 2 * w <= n; j += 2 * w) {
+            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), y0 = FloatVector.fromArray(F, c, c0 + j + w);
+            FloatVector x1 = FloatVector.fromArray(F, c, c1 + j), y1 = FloatVector.fromArray(F, c, c1 + j + w);
+            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), y2 = FloatVector.fromArray(F, c, c2 + j + w);
+            FloatVector x3 = FloatVector.fromArray(F, c, c3 + j), y3 = FloatVector.fromArray(F, c, c3 + j + w);
+            FloatVector x4 = FloatVector.fromArray(F, c, c4 + j), y4 = FloatVector.fromArray(F, c, c4 + j + w);
+            FloatVector x5 = FloatVector.fromArray(F, c, c5 + j), y5 = FloatVector.fromArray(F, c, c5 + j + w);
+            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
+                FloatVector bx = FloatVector.fromArray(F, b, bp), by = FloatVector.fromArray(F, b, bp + w);
+                FloatVector v = FloatVector.broadcast(F, a[a0 + ap]);
+                x0 = bx.fma(v, x0);
+                y0 = by.fma(v, y0);
+                v = FloatVector.broadcast(F, a[a1 + ap]);
+                x1 = bx.fma(v, x1);
+                y1 = by.fma(v, y1);
+                v = FloatVector.broadcast(F, a[a2 + ap]);
+                x2 = bx.fma(v, x2);
+                y2 = by.fma(v, y2);
+                v = FloatVector.broadcast(F, a[a3 + ap]);
+                x3 = bx.fma(v, x3);
+                y3 = by.fma(v, y3);
+                v = FloatVector.broadcast(F, a[a4 + ap]);
+                x4 = bx.fma(v, x4);
+                y4 = by.fma(v, y4);
+                v = FloatVector.broadcast(F, a[a5 + ap]);
+                x5 = bx.fma(v, x5);
+                y5 = by.fma(v, y5);
+            }
+            x0.intoArray(c, c0 + j);
+            y0.intoArray(c, c0 + j + w);
+            x1.intoArray(c, c1 + j);
+            y1.intoArray(c, c1 + j + w);
+            x2.intoArray(c, c2 + j);
+            y2.intoArray(c, c2 + j + w);
+            x3.intoArray(c, c3 + j);
+            y3.intoArray(c, c3 + j + w);
+            x4.intoArray(c, c4 + j);
+            y4.intoArray(c, c4 + j + w);
+            x5.intoArray(c, c5 + j);
+            y5.intoArray(c, c5 + j + w);
+        }
+        if (j < n) {
+            gemmRows4(c, co + j, ldc, a, ao, lda, aps, b, bo + j, ldb, k, n - j);
+            gemmRow(c, c4 + j, a, a4, aps, b, bo + j, ldb, k, n - j);
+            gemmRow(c, c5 + j, a, a5, aps, b, bo + j, ldb, k, n - j);
+        }
     }
 
     /** Four rows of C: 2 vectors of columns at a time (8 accumulators), then 1, then scalar columns. */
@@ -378,6 +451,106 @@ final class VectorOps implements Simd.Ops {
             softplusV(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
         for (; i < n; i++) a[off + i] = softplusS(a[off + i]);
         return true;
+    }
+
+    /*
+     * erf in float (N. Juffa's minimax polynomials, as Erf.erf(float)) with both branches computed and blended,
+     * and exp from expV: the vector body and the scalar tail (erfS, the same operations in the same order) give
+     * the same bits in every JIT tier. Within ~2 ulp of Erf.erf(float).
+     */
+    static FloatVector erfV(FloatVector a) {
+        FloatVector t = a.abs(), s = a.mul(a);
+        FloatVector r = t.fma(-1.72853470e-5f, 3.83197126e-4f);
+        FloatVector u = t.fma(-3.88396438e-3f, 2.42546219e-2f);
+        r = r.fma(s, u);
+        r = r.fma(t, FloatVector.broadcast(F, -1.06777877e-1f));
+        r = r.fma(t, FloatVector.broadcast(F, -6.34846687e-1f));
+        r = r.fma(t, FloatVector.broadcast(F, -1.28717512e-1f));
+        r = r.fma(t, t.neg());
+        FloatVector big = FloatVector.broadcast(F, 1f).sub(expV(r));
+        big = big.reinterpretAsInts().and(0x7fffffff).or(a.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
+        FloatVector q = s.fma(-5.96761703e-4f, 4.99119423e-3f);
+        q = q.fma(s, FloatVector.broadcast(F, -2.67681349e-2f));
+        q = q.fma(s, FloatVector.broadcast(F, 1.12819925e-1f));
+        q = q.fma(s, FloatVector.broadcast(F, -3.76125336e-1f));
+        q = q.fma(s, FloatVector.broadcast(F, 1.28379166e-1f));
+        FloatVector small = q.fma(a, a);
+        return small.blend(big, t.compare(VectorOperators.GT, 0.927734375f));
+    }
+
+    /** {@link #erfV} on one float. */
+    static float erfS(float a) {
+        float t = Math.abs(a), s = a * a;
+        if (t > 0.927734375f) {
+            float r = Math.fma(t, -1.72853470e-5f, 3.83197126e-4f);
+            float u = Math.fma(t, -3.88396438e-3f, 2.42546219e-2f);
+            r = Math.fma(r, s, u);
+            r = Math.fma(r, t, -1.06777877e-1f);
+            r = Math.fma(r, t, -6.34846687e-1f);
+            r = Math.fma(r, t, -1.28717512e-1f);
+            r = Math.fma(r, t, -t);
+            float big = 1f - expS(r);
+            return Float.intBitsToFloat((Float.floatToRawIntBits(big) & 0x7fffffff) | (Float.floatToRawIntBits(a) & 0x80000000));
+        }
+        float q = Math.fma(s, -5.96761703e-4f, 4.99119423e-3f);
+        q = Math.fma(q, s, -2.67681349e-2f);
+        q = Math.fma(q, s, 1.12819925e-1f);
+        q = Math.fma(q, s, -3.76125336e-1f);
+        q = Math.fma(q, s, 1.28379166e-1f);
+        return Math.fma(q, a, a);
+    }
+
+    private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2)), INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
+
+    @Override
+    public boolean geluForward(float[] out, int oo, float[] in, int io, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, in, io + i);
+            x.mul(0.5f).mul(erfV(x.mul(INV_SQRT2)).add(1f)).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            float x = in[io + i];
+            out[oo + i] = 0.5f * x * (erfS(x * INV_SQRT2) + 1f);
+        }
+        return true;
+    }
+
+    // Two passes over blocks of GELU_BLOCK: with erfV's and the pdf's exp in one loop, C2 stops inlining expV
+    // (the method grows past its inlining budget) and the vectors are boxed, ~3x slower.
+    private static final int GELU_BLOCK = 512;
+
+    @Override
+    public boolean geluBackward(float[] din, int dio, float[] dout, int doo, float[] in, int io, int n) {
+        float[] cdf = new float[Math.min(n, GELU_BLOCK)];
+        for (int b0 = 0; b0 < n; b0 += GELU_BLOCK) {
+            int nb = Math.min(GELU_BLOCK, n - b0);
+            geluCdf(cdf, in, io + b0, nb);
+            geluGrad(din, dio + b0, dout, doo + b0, in, io + b0, cdf, nb);
+        }
+        return true;
+    }
+
+    private static void geluCdf(float[] cdf, float[] in, int io, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += F.length())
+            erfV(FloatVector.fromArray(F, in, io + i).mul(INV_SQRT2)).add(1f).mul(0.5f).intoArray(cdf, i);
+        for (; i < n; i++) cdf[i] = (erfS(in[io + i] * INV_SQRT2) + 1f) * 0.5f;
+    }
+
+    private static void geluGrad(float[] din, int dio, float[] dout, int doo, float[] in, int io, float[] cdf, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, in, io + i);
+            FloatVector pdf = expV(x.mul(-0.5f).mul(x)).mul(INV_SQRT_2PI);
+            FloatVector.fromArray(F, dout, doo + i).mul(x.mul(pdf).add(FloatVector.fromArray(F, cdf, i)))
+                    .add(FloatVector.fromArray(F, din, dio + i)).intoArray(din, dio + i);
+        }
+        for (; i < n; i++) {
+            float x = in[io + i];
+            float pdf = expS(-0.5f * x * x) * INV_SQRT_2PI;
+            din[dio + i] = dout[doo + i] * (cdf[i] + x * pdf) + din[dio + i];
+        }
     }
 
     // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.
