@@ -77,7 +77,7 @@ final class Scan {
     /**
      * δ for len steps of a block of channels, [len][nd] in dls, from delta's rows: delta + bias, then softplus
      * (ScanSimd.softplus where the vector module is on, this loop's Math.log1p otherwise). With sg given, also
-     * softplus' = σ(delta + bias) there, 1 above torch's threshold of 20 (as {@link #softplusGrad}).
+     * softplus' = σ(delta + bias) there (as {@link #softplusGrad}; 1 without softplus).
      */
     private static void chunkDeltas(float[] dls, float[] sg, float[] delta, float[] dBias, boolean softplus, int rowI0,
                                     int d, int d0, int nd, int len) {
@@ -86,13 +86,15 @@ final class Scan {
             for (int dd = 0; dd < nd; dd++) dls[jb + dd] = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
         }
         int m = len * nd;
-        if (sg != null) {
-            System.arraycopy(dls, 0, sg, 0, m);
-            if (!ScanSimd.sigmoid(sg, 0, m))
-                for (int i = 0; i < m; i++) sg[i] = softplusGrad(sg[i]);
+        if (!softplus) {
+            if (sg != null) java.util.Arrays.fill(sg, 0, m, 1f);
+            return;
         }
-        if (softplus && !ScanSimd.softplus(dls, 0, m))
-            for (int i = 0; i < m; i++) dls[i] = softplus(dls[i]);
+        if (ScanSimd.softplus(dls, sg, 0, m)) return;
+        for (int i = 0; i < m; i++) {
+            if (sg != null) sg[i] = softplusGrad(dls[i]);
+            dls[i] = softplus(dls[i]);
+        }
     }
 
     /** [len][nd] rows of a [rows, d] tensor (from row rowI0/d, channels d0..d0+nd−1) into dst. */

@@ -31,14 +31,19 @@ public final class ScanSimd {
         return false;
     }
 
-    /** Softplus with torch's threshold, in place: Simd.softplus's operations (the same bits). */
-    public static boolean softplus(float[] a, int off, int n) {
+    /**
+     * Softplus with torch's threshold (x above 20 stays x), in place, and with sg given σ of the input into sg
+     * (softplus' derivative), from one exp: max(x, 0) + log1p(exp(−|x|)) with log1p as an odd series in
+     * t/(2 + t); within a few ulp of Math.log1p(Math.exp(x)) (ScanSimdTest), a different rounding from
+     * Simd.softplus's.
+     */
+    public static boolean softplus(float[] a, float[] sg, int off, int n) {
         if (!ON) return false;
-        ScanVectorOps.softplus(a, off, n);
+        ScanVectorOps.softplus(a, sg, off, n);
         return true;
     }
 
-    public static boolean softplus(double[] a, int off, int n) {
+    public static boolean softplus(double[] a, double[] sg, int off, int n) {
         return false;
     }
 

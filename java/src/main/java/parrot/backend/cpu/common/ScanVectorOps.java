@@ -9,11 +9,14 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link ScanSimd} on the Vector API. No method here takes or returns a vector (see ScanSimd for why): the exp
  * polynomial is written out once, in {@link #exp}, and the other ops reach it through arrays (their own output
- * row or a scratch row). The constants and operations are those of VectorOps.expV and VectorOps.softplusV, in
- * the same order, so exp and softplus give the bits Simd's do.
+ * row or a scratch row). The exp's constants and operations are those of VectorOps.expV, in the same order, so it
+ * gives the bits Simd.exp does. Shifts take their count as a vector: C2 in Java 17
+ * did not always intrinsify the shift by a scalar count (VectorSupport.broadcastInt) inside softplus, and one
+ * failed intrinsic boxes the vectors around it (the old softplus ran at ~10 ns an element).
  */
 final class ScanVectorOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int W = F.length();
     /** Scratch rows are cut to this many floats (16 KiB), so a call allocates little whatever n is. */
     private static final int PIECE = 4096;
@@ -25,13 +28,6 @@ final class ScanVectorOps {
     private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
             P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
-    private static final float SQRT_HALF = 0.707106781186547524f, SOFTPLUS_THRESHOLD = 20f;
-    private static final float L0 = 7.0376836292e-2f, L1 = -1.1514610310e-1f, L2 = 1.1676998740e-1f,
-            L3 = -1.2420140846e-1f, L4 = 1.4249322787e-1f, L5 = -1.6668057665e-1f, L6 = 2.0000714765e-1f,
-            L7 = -2.4999993993e-1f, L8 = 3.3333331174e-1f;
-    /** 2^23 as float bits: (bits | k) − 2^23 is k as a float for 0 <= k < 2^23, without an int-to-float convert. */
-    private static final int TWO23_BITS = 0x4B000000;
-    private static final float TWO23 = 8388608f;
 
     private ScanVectorOps() {
     }
@@ -51,7 +47,7 @@ final class ScanVectorOps {
             p = p.fma(r, FloatVector.broadcast(F, P4));
             p = p.fma(r, FloatVector.broadcast(F, P5));
             FloatVector e = p.mul(r).fma(r, r).add(1f);
-            IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
+            IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS).add(127).lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
             e.mul(bits.reinterpretAsFloats()).intoArray(a, off + i);
         }
         for (; i < n; i++) a[off + i] = expS(a[off + i]);
@@ -75,73 +71,62 @@ final class ScanVectorOps {
     }
 
     /*
-     * softplus(x) = log1p(exp(x)) for x <= 20, else x. With y = exp(x) and u = 1 + y rounded, log1p(y) = log(u) +
-     * (y − (u − 1))/u; log(u) = log(m) + e·ln2, m in [√½, √2), Cephes logf's polynomial in m − 1. The exponent
-     * e reaches float through the 2^23 bit trick (exact for these small integers) rather than an int-to-float
-     * convert, which C2 in Java 17 does not always intrinsify; the values are those of VectorOps.softplusV.
+     * softplus(x) = max(x, 0) + log1p(t), t = exp(−|x|) in (0, 1], and log1p(t) = 2·atanh(w), w = t/(2 + t) in
+     * (0, 1/3]: 2w·(1 + w²/3 + w⁴/5 + … + w¹⁴/15), whose next term is below 2e−9 of the value. No exponent bits
+     * are taken apart (C2 in Java 17 did not always intrinsify the int shifts and reinterprets that needs inside
+     * this loop, and one failed intrinsic boxes every vector around it); one exp, one division, eight FMAs. Above
+     * torch's threshold of 20, log1p(t) < 2.1e−9 is below half an ulp of x, so the result is x, as torch's. For
+     * x < −87.3 the exp's clamp gives float's smallest normal (1.2e−38) rather than a subnormal.
+     * The same exp gives σ(x) = 1/(1 + t) for x >= 0, t/(1 + t) below: softplus' derivative, for the backward.
      */
-    static void softplus(float[] a, int off, int n) {
-        float[] y = new float[Math.min(n, PIECE)];
-        for (int p0 = 0; p0 < n; p0 += PIECE) {
-            int len = Math.min(PIECE, n - p0), base = off + p0;
-            System.arraycopy(a, base, y, 0, len);
-            exp(y, 0, len);
-            int i = 0;
-            for (int up = F.loopBound(len); i < up; i += W) {
-                FloatVector x = FloatVector.fromArray(F, a, base + i), yv = FloatVector.fromArray(F, y, i);
-                FloatVector u = yv.add(1f);
-                FloatVector corr = yv.sub(u.sub(1f)).div(u);
-                IntVector bits = u.reinterpretAsInts();
-                FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats();
-                FloatVector fe = bits.lanewise(VectorOperators.LSHR, 23).or(TWO23_BITS).reinterpretAsFloats()
-                        .sub(TWO23).sub(126f);
-                VectorMask<Float> small = m.compare(VectorOperators.LT, SQRT_HALF);   // then m ← 2m, e ← e − 1
-                FloatVector zero = FloatVector.zero(F);
-                fe = fe.sub(zero.blend(FloatVector.broadcast(F, 1f), small));
-                FloatVector r = m.add(zero.blend(m, small)).sub(1f);
-                FloatVector z = r.mul(r);
-                FloatVector p = FloatVector.broadcast(F, L0).fma(r, FloatVector.broadcast(F, L1));
-                p = p.fma(r, FloatVector.broadcast(F, L2));
-                p = p.fma(r, FloatVector.broadcast(F, L3));
-                p = p.fma(r, FloatVector.broadcast(F, L4));
-                p = p.fma(r, FloatVector.broadcast(F, L5));
-                p = p.fma(r, FloatVector.broadcast(F, L6));
-                p = p.fma(r, FloatVector.broadcast(F, L7));
-                p = p.fma(r, FloatVector.broadcast(F, L8));
-                FloatVector q = p.mul(r).mul(z);
-                q = fe.fma(FloatVector.broadcast(F, LN2_LO), q);
-                q = z.fma(FloatVector.broadcast(F, -0.5f), q);
-                FloatVector sp = fe.fma(FloatVector.broadcast(F, LN2_HI), r.add(q)).add(corr);
-                x.blend(sp, x.compare(VectorOperators.LE, SOFTPLUS_THRESHOLD)).intoArray(a, base + i);
-            }
-            for (; i < len; i++) a[base + i] = softplusS(a[base + i], y[i]);
-        }
-    }
+    private static final float C3 = 1f / 3, C5 = 1f / 5, C7 = 1f / 7, C9 = 1f / 9, C11 = 1f / 11, C13 = 1f / 13,
+            C15 = 1f / 15;
 
-    /** One lane of {@link #softplus}, given y = exp(x): the same operations in the same order. */
-    private static float softplusS(float x, float y) {
-        if (!(x <= SOFTPLUS_THRESHOLD)) return x;
-        float u = y + 1f;
-        float corr = (y - (u - 1f)) / u;
-        int bits = Float.floatToRawIntBits(u);
-        float m = Float.intBitsToFloat((bits & 0x007fffff) | 0x3f000000);
-        float fe = (Float.intBitsToFloat((bits >>> 23) | TWO23_BITS) - TWO23) - 126f;
-        boolean small = m < SQRT_HALF;
-        fe = fe - (small ? 1f : 0f);
-        float r = (m + (small ? m : 0f)) - 1f;
-        float z = r * r;
-        float p = Math.fma(L0, r, L1);
-        p = Math.fma(p, r, L2);
-        p = Math.fma(p, r, L3);
-        p = Math.fma(p, r, L4);
-        p = Math.fma(p, r, L5);
-        p = Math.fma(p, r, L6);
-        p = Math.fma(p, r, L7);
-        p = Math.fma(p, r, L8);
-        float q = p * r * z;
-        q = Math.fma(fe, LN2_LO, q);
-        q = Math.fma(z, -0.5f, q);
-        return Math.fma(fe, LN2_HI, r + q) + corr;
+    /** a ← softplus(a); with sg given, sg[off..off+n) ← σ(a) of the input (sg may not be a). */
+    static void softplus(float[] a, float[] sg, int off, int n) {
+        float[] t = new float[Math.min(n, PIECE)];
+        for (int p0 = 0; p0 < n; p0 += PIECE) {
+            int len = Math.min(PIECE, n - p0), base = off + p0, i = 0;
+            for (int up = F.loopBound(len); i < up; i += W)
+                FloatVector.fromArray(F, a, base + i).abs().neg().intoArray(t, i);
+            for (; i < len; i++) t[i] = -Math.abs(a[base + i]);
+            exp(t, 0, len);
+            i = 0;
+            FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);
+            for (int up = F.loopBound(len); i < up; i += W) {
+                FloatVector x = FloatVector.fromArray(F, a, base + i), tv = FloatVector.fromArray(F, t, i);
+                FloatVector w = tv.div(tv.add(2f)), z = w.mul(w);
+                FloatVector p = FloatVector.broadcast(F, C15).fma(z, FloatVector.broadcast(F, C13));
+                p = p.fma(z, FloatVector.broadcast(F, C11));
+                p = p.fma(z, FloatVector.broadcast(F, C9));
+                p = p.fma(z, FloatVector.broadcast(F, C7));
+                p = p.fma(z, FloatVector.broadcast(F, C5));
+                p = p.fma(z, FloatVector.broadcast(F, C3));
+                p = p.fma(z, one);
+                FloatVector w2 = w.add(w);
+                if (sg != null) {
+                    FloatVector q = one.div(tv.add(1f));
+                    q.mul(tv).blend(q, x.compare(VectorOperators.GE, 0f)).intoArray(sg, base + i);
+                }
+                w2.fma(p, x.max(zero)).intoArray(a, base + i);
+            }
+            for (; i < len; i++) {
+                float x = a[base + i], tv = t[i];
+                float w = tv / (tv + 2f), z = w * w;
+                float p = Math.fma(C15, z, C13);
+                p = Math.fma(p, z, C11);
+                p = Math.fma(p, z, C9);
+                p = Math.fma(p, z, C7);
+                p = Math.fma(p, z, C5);
+                p = Math.fma(p, z, C3);
+                p = Math.fma(p, z, 1f);
+                if (sg != null) {
+                    float q = 1f / (tv + 1f);
+                    sg[base + i] = x >= 0f ? q : q * tv;
+                }
+                a[base + i] = Math.fma(w + w, p, Math.max(x, 0f));
+            }
+        }
     }
 
     /** a = 1/(1 + exp(−a)) in place: negate, {@link #exp}, then the division. */
