@@ -2,7 +2,6 @@ package parrot.backend.cpu;
 
 import parrot.backend.cpu.common.Parallel;
 import parrot.backend.cpu.common.ScanSimd;
-import parrot.backend.cpu.common.Simd;
 
 /**
  * Mamba's selective scan (mamba_ssm selective_scan_ref semantics, real A, time-varying B and C), forward,
@@ -49,7 +48,7 @@ final class Scan {
      * becomes dhn = dh + g·C and is carried back as dhn·e; per channel it adds to dDelta (∂L/∂δ after softplus),
      * duAcc (∂L/∂u) and dA ([N][nd], may be null); per state, Σ_channels g·h to pC[pb+s] and Σ_channels dhn·δ·u to
      * pB[pb+s] (either may be null). hs holds the state after the step at cur and before it at prev, es the step's
-     * exp(δ·A) at prev, dls its δ at jd. Simd.scanAdjoint is its vector form.
+     * exp(δ·A) at prev, dls its δ at jd. ScanSimd.adjoint is its vector form.
      */
     static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
                         float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
@@ -216,6 +215,7 @@ final class Scan {
                 float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps, [N][nd]
                 float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
                 float[] dA = pA == null ? null : new float[sz];
+                float[] acc = new float[2 * n * ScanSimd.lanes()];  // the adjoint kernel's carried sums
                 for (int k = nChunks - 1; k >= 0; k--) {
                     int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
                     int rowI0 = row0 * d + d0;
@@ -246,8 +246,8 @@ final class Scan {
                                 if (pD != null) pD[b * d + ch] += gg * uu[dd];
                             }
                         }
-                        if (!Simd.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
-                                pC, pb, nd, n))
+                        if (!ScanSimd.adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
+                                pC, pb, nd, n, acc))
                             adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;

@@ -112,4 +112,31 @@ public final class ScanSimd {
                                 double[] cm, int rb, double[] ys, int len, int nd, int n) {
         return false;
     }
+
+    /**
+     * The adjoint of one scan step over all n states (the plain loop: Scan.adjoint), as Simd.scanAdjoint but with
+     * its accumulators kept in registers; acc is scratch of at least 2·n·{@link #lanes()} floats. Same bits as
+     * Simd.scanAdjoint.
+     */
+    public static boolean adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
+                                  int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
+                                  float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n,
+                                  float[] acc) {
+        if (!ON) return false;
+        ScanVectorOps.adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb,
+                nd, n, acc);
+        return true;
+    }
+
+    public static boolean adjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at, double[] dls,
+                                  int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb, double[] dDelta,
+                                  double[] duAcc, double[] dA, double[] pB, double[] pC, int pb, int nd, int n,
+                                  double[] acc) {
+        return false;
+    }
+
+    /** Float lanes of the vectors these kernels use (1 without the vector module). */
+    public static int lanes() {
+        return ON ? ScanVectorOps.lanes() : 1;
+    }
 }

@@ -32,6 +32,10 @@ final class ScanVectorOps {
     private ScanVectorOps() {
     }
 
+    static int lanes() {
+        return W;
+    }
+
     // Cephes expf: x = k·ln2 + r, 1 + r + r²·p(r), times 2^k from exponent bits; input clamped to float's range.
     static void exp(float[] a, int off, int n) {
         int i = 0;
@@ -217,6 +221,64 @@ final class ScanVectorOps {
                 }
                 ys[db + o] = y;
             }
+        }
+    }
+
+    /**
+     * VectorOps.scanAdjoint with the loops swapped: channel vectors outside, states inside, so g, u, δ and the
+     * dDelta/duAcc accumulators stay in registers over the states instead of being reloaded and stored for each.
+     * The per-state sums over channels (for dB, dC) carry from one channel vector to the next through acc
+     * ([2][n][W]), in the order the original kernel sums them, so the bits are the same.
+     */
+    static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
+                        float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
+                        float[] dA, float[] pB, float[] pC, int pb, int nd, int n, float[] acc) {
+        int vec = F.loopBound(nd), cb = n * W;
+        for (int o = 0; o < vec; o += W) {
+            FloatVector gv = FloatVector.fromArray(F, g, o), uv = FloatVector.fromArray(F, uu, o);
+            FloatVector dlv = FloatVector.fromArray(F, dls, jd + o);
+            FloatVector dd = FloatVector.fromArray(F, dDelta, o), du = FloatVector.fromArray(F, duAcc, o);
+            for (int s = 0; s < n; s++) {
+                int i = s * nd + o, ai = s * W;
+                FloatVector bsv = FloatVector.broadcast(F, bm[rb + s]), csv = FloatVector.broadcast(F, cm[rb + s]);
+                FloatVector accB = o == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, ai);
+                FloatVector accC = o == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, cb + ai);
+                FloatVector ex = FloatVector.fromArray(F, es, prev + i);
+                gv.fma(FloatVector.fromArray(F, hs, cur + i), accC).intoArray(acc, cb + ai);
+                FloatVector dhn = gv.fma(csv, FloatVector.fromArray(F, dh, i));
+                FloatVector ddA = dhn.mul(FloatVector.fromArray(F, hs, prev + i)).mul(ex);
+                dd = ddA.fma(FloatVector.fromArray(F, at, i), dhn.mul(bsv).fma(uv, dd));
+                if (dA != null) ddA.fma(dlv, FloatVector.fromArray(F, dA, i)).intoArray(dA, i);
+                FloatVector t = dhn.mul(dlv);
+                t.fma(uv, accB).intoArray(acc, ai);
+                du = t.fma(bsv, du);
+                dhn.mul(ex).intoArray(dh, i);
+            }
+            dd.intoArray(dDelta, o);
+            du.intoArray(duAcc, o);
+        }
+        for (int s = 0; s < n; s++) {
+            float bs = bm[rb + s], cs = cm[rb + s], sB = 0f, sC = 0f;
+            if (vec > 0) {
+                sB = FloatVector.fromArray(F, acc, s * W).reduceLanes(VectorOperators.ADD);
+                sC = FloatVector.fromArray(F, acc, cb + s * W).reduceLanes(VectorOperators.ADD);
+            }
+            int sb = s * nd;
+            for (int c = vec; c < nd; c++) {
+                int i = sb + c;
+                float ex = es[prev + i], dlv = dls[jd + c];
+                sC += g[c] * hs[cur + i];
+                float dhn = dh[i] + g[c] * cs;
+                float ddA = dhn * hs[prev + i] * ex;
+                dDelta[c] += ddA * at[i] + dhn * bs * uu[c];
+                if (dA != null) dA[i] += ddA * dlv;
+                float t = dhn * dlv;
+                sB += t * uu[c];
+                duAcc[c] += t * bs;
+                dh[i] = dhn * ex;
+            }
+            if (pC != null) pC[pb + s] += sC;
+            if (pB != null) pB[pb + s] += sB;
         }
     }
 }
