@@ -254,3 +254,21 @@ extern "C" __global__ void parrot_attention_decode_f32(float* out, const float* 
         if (d < hd) o[d] = acc[j] * inv;
     }
 }
+
+// Prefill of a fresh KV cache: the k and v of positions 0..L−1 of qkv [B·L, H·3·hd] go into the caches
+// [B, H, maxLen, hd], as L decoding steps would have written them (attention itself runs as in training).
+// One thread per cached element.
+extern "C" __global__ void parrot_attention_fill_cache_f32(float* kCache, float* vCache, const float* qkv, int B,
+                                                           int H, int hd, int L, int maxLen) {
+    PARROT_GRID_STRIDE(i, (long long)B * L * H * hd) {
+        const int d = (int)(i % hd);
+        const long long r = i / hd;                   // (b, t, h)
+        const int h = (int)(r % H);
+        const long long bt = r / H;                   // b·L + t
+        const int t = (int)(bt % L), b = (int)(bt / L);
+        const float* src = qkv + bt * 3 * H * hd + (long long)h * 3 * hd;
+        const long long dst = (((long long)b * H + h) * maxLen + t) * hd + d;
+        kCache[dst] = src[hd + d];
+        vCache[dst] = src[2 * hd + d];
+    }
+}

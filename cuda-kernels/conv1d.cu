@@ -108,3 +108,17 @@ extern "C" __global__ void parrot_conv1d_step_f32(float* out, float* state, cons
         if (m > 0) st[m - 1] = x;
     }
 }
+
+// Prefill of a fresh rolling window: state [B, C, K−1] receives the last K−1 inputs of in [B·L, C] (oldest
+// first, zeros before time 0), what L decoding steps from a zero window leave there.
+extern "C" __global__ void parrot_conv1d_fill_state_f32(float* state, const float* in, int Bsz, int L, int C,
+                                                        int K) {
+    const int m = K - 1;
+    PARROT_GRID_STRIDE(i, (long long)Bsz * C * m) {
+        const int j = (int)(i % m);
+        const long long bc = i / m;
+        const int c = (int)(bc % C), b = (int)(bc / C);
+        const int t = L - m + j;
+        state[i] = t >= 0 ? in[((long long)b * L + t) * C + c] : 0.0f;
+    }
+}

@@ -364,3 +364,32 @@ extern "C" __global__ void parrot_scan_step_f32(float* out, float* state, const 
         out[i] = y;
     }
 }
+
+// Prefill: L decoding steps at once. state [B, D, N] holds h_{−1} on entry and receives h_{L−1}; u, delta, z, out
+// [B·L, D]; B, C [B·L, N]. One thread per (sequence, channel) walks time with parrot_scan_step_f32's arithmetic, so
+// prefill then steps equals stepping all the way; the chunked forward would keep only the states entering its
+// chunks, not h_{L−1}. Parallel over B·D only: the GEMMs around it are what prefill gains over stepping.
+extern "C" __global__ void parrot_scan_prefill_f32(float* out, float* state, const float* u, const float* delta,
+                                                   const float* A, const float* Bm, const float* Cm,
+                                                   const float* Dskip, const float* z, const float* dbias,
+                                                   int softplus, int Bsz, int L, int D, int N) {
+    PARROT_GRID_STRIDE(i, (long long)Bsz * D) {
+        const int b = (int)(i / D), d = (int)(i % D);
+        float* h = state + i * N;
+        for (int t = 0; t < L; ++t) {
+            const long long r = (long long)b * L + t, j = r * D + d;
+            const float dl = scan_delta(delta, dbias, softplus, j, d), uu = u[j];
+            const float* bm = Bm + r * N;
+            const float* cm = Cm + r * N;
+            float y = 0.0f;
+            for (int n = 0; n < N; ++n) {
+                const float v = exp2f(dl * (A[d * N + n] * PARROT_LOG2E)) * h[n] + dl * uu * bm[n];
+                h[n] = v;
+                y += cm[n] * v;
+            }
+            if (Dskip) y += Dskip[d] * uu;
+            if (z) y *= scan_silu(z[j]);
+            out[j] = y;
+        }
+    }
+}

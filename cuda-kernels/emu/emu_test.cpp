@@ -404,6 +404,11 @@ static void testAttention() {
                             cacheOk &= kc[c] == wk && vc[c] == wv;
                         }
             expect("attention decode caches" + tag, cacheOk);
+            // prefill writes the same caches in one launch (positions past T stay as they were)
+            vf kp((size_t)a.B * a.H * maxLen * a.hd, 0.f), vp = kp;
+            emu::launch(parrot_attention_fill_cache_f32, ewGrid((long long)a.B * a.T * W), dim3(256), kp.data(), vp.data(),
+                        (const float*)qkv.data(), a.B, a.H, a.hd, a.T, maxLen);
+            expect("attention fill cache equals the decode steps' caches" + tag, kp == kc && vp == vc);
         }
     }
 }

@@ -279,6 +279,14 @@ static void testScan() {
                 }
         }
         checkScalar("scan step (token by token) vs forward" + tag, 1.0, 1.0 + worst / scale, 2e-5);
+        // prefill: the whole sequence in one launch from a zero state gives the steps' outputs and final state bitwise
+        vf pstate((size_t)s.B * s.D * s.N, 0.0f), pout = nans((size_t)rows * s.D);
+        emu::launch(parrot_scan_prefill_f32, ewGrid((long long)s.B * s.D), dim3(256), pout.data(), pstate.data(),
+                    (const float*)u.data(), (const float*)delta.data(), (const float*)A.data(), (const float*)Bm.data(),
+                    (const float*)Cm.data(), pD, s.hasZ ? (const float*)z.data() : nullptr, pbias, (int)s.softplus,
+                    s.B, s.L, s.D, s.N);
+        check("scan prefill vs forward" + tag, rout, pout, 2e-5);
+        expect("scan prefill leaves the steps' state bitwise" + tag, pstate == state);
     }
 }
 
@@ -374,6 +382,11 @@ static void testConv1d() {
                 }
         }
         checkScalar("conv1d step (token by token) vs forward" + tag, 1.0, 1.0 + worst / scale, 1e-6);
+        // prefill's window: the last K−1 inputs, what the steps left (bitwise)
+        vf fstate = nans((size_t)B * C * (K - 1));
+        emu::launch(parrot_conv1d_fill_state_f32, ewGrid((long long)B * C * (K - 1)), dim3(256), fstate.data(),
+                    (const float*)x.data(), B, L, C, K);
+        expect("conv1d fill state equals the steps' window" + tag, fstate == state);
     }
 }
 

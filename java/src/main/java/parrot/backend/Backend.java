@@ -109,6 +109,13 @@ public interface Backend extends AutoCloseable {
     void attentionDecode(Tensor out, Tensor qkv, Tensor kCache, Tensor vCache, AttentionSpec spec, int batch,
                          int pos);
 
+    /**
+     * Prefill of a fresh KV cache: the (rotated) k and v of positions 0..seqLen−1 of qkv [batch·seqLen, H·3·hd]
+     * go into the caches [batch, H, maxLen, hd] (seqLen ≤ maxLen) at those positions, exactly what seqLen calls
+     * of attentionDecode would have written; the prompt's attention output itself comes from attentionForward.
+     */
+    void attentionFillCache(Tensor kCache, Tensor vCache, Tensor qkv, AttentionSpec spec, int batch, int seqLen);
+
     // ---- Mamba and LSTM ops ------------------------------------------------------------------------
     // Implemented by the CPU reference; the defaults let another backend compile before it mirrors them.
 
@@ -190,6 +197,15 @@ public interface Backend extends AutoCloseable {
         throw unsupported("conv1dStep");
     }
 
+    /**
+     * Prefill of a fresh rolling window: state [batch, C, K−1] receives what seqLen conv1dSteps from zeros leave
+     * there, the last K−1 inputs of in [batch·seqLen, C] per channel, oldest first, zeros before time 0:
+     * state[b,c,j] = in[b, seqLen−K+1+j, c]. weight [C, K] gives the shape only.
+     */
+    default void conv1dFillState(Tensor state, Tensor in, Tensor weight, int batch, int seqLen) {
+        throw unsupported("conv1dFillState");
+    }
+
     // ---- selective scan (Mamba) --------------------------------------------------------------------
 
     /** Time steps between saved scan states: the backward keeps ceil(seqLen / this) states per channel. */
@@ -239,6 +255,16 @@ public interface Backend extends AutoCloseable {
     default void scanStep(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip,
                   Tensor z, Tensor deltaBias, boolean softplus, int batch) {
         throw unsupported("scanStep");
+    }
+
+    /**
+     * seqLen scanSteps at once (decoding's prefill): state [batch, D, N] is h_{−1} on entry (zeros for a fresh
+     * sequence) and h_{seqLen−1} on return; u, delta, z, out [batch·seqLen, D]; B, C [batch·seqLen, N]; the other
+     * arguments as in scanForward. Same arithmetic as scanStep, so prefill then steps equals stepping throughout.
+     */
+    default void scanPrefill(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c,
+                             Tensor dSkip, Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen) {
+        throw unsupported("scanPrefill");
     }
 
     // ---- LSTM recurrence ---------------------------------------------------------------------------

@@ -23,8 +23,14 @@ import java.util.List;
 public final class DecodeBench {
     public static final List<String> SHAPES = List.of("pythia-160m", "mamba-130m");
 
-    public record Result(String shape, long parameters, int batch, int prompt, int tokens, double prefillSeconds,
-                         double decodeSeconds, double tokensPerSecond, String backend) {
+    /**
+     * @param prompting          "prefill" (the prompt at once, {@link Decoder#prefill}) or "stepwise" (one position at a
+     *                           time with the LM head at every one: decoding before prefill and head skipping existed)
+     * @param prefillTokensPerSecond prompt tokens (batch · prompt) per second of prefill
+     */
+    public record Result(String shape, long parameters, int batch, int prompt, int tokens, String prompting,
+                         double prefillSeconds, double prefillTokensPerSecond, double decodeSeconds,
+                         double tokensPerSecond, String backend) {
     }
 
     private DecodeBench() {
@@ -56,23 +62,32 @@ public final class DecodeBench {
     }
 
     /** Loads dir and decodes prompt random tokens then tokens greedy ones, batch sequences at once. */
-    public static Result run(Path dir, Backend be, int batch, int prompt, int tokens) {
+    public static Result run(Path dir, Backend be, int batch, int prompt, int tokens, boolean stepwise) {
         HfModel hf = HfModel.load(dir, be, null);
         LanguageModel m = hf.model();
         Rng rng = new Rng(7);
         int[][] prompts = new int[batch][prompt];
         for (int[] p : prompts) for (int i = 0; i < prompt; i++) p[i] = rng.nextInt(1000);
-        decode(m, prompts, Math.min(4, tokens));                  // warm-up (JIT)
-        double[] t = decode(m, prompts, tokens);
+        decode(m, prompts, Math.min(4, tokens), stepwise);                  // warm-up (JIT)
+        double[] t = decode(m, prompts, tokens, stepwise);
         hf.release();
-        return new Result(hf.name(), hf.parameters(), batch, prompt, tokens, t[0], t[1], batch * tokens / t[1], be.name());
+        return new Result(hf.name(), hf.parameters(), batch, prompt, tokens, stepwise ? "stepwise" : "prefill", t[0],
+                batch * prompt / t[0], t[1], batch * tokens / t[1], be.name());
     }
 
-    private static double[] decode(LanguageModel m, int[][] prompts, int tokens) {
+    private static double[] decode(LanguageModel m, int[][] prompts, int tokens, boolean stepwise) {
         Decoder d = m.decoder(prompts.length, prompts[0].length + tokens);
         try {
             long t0 = System.nanoTime();
-            d.feedPrompt(prompts);
+            if (stepwise) {
+                int[] col = new int[prompts.length];
+                for (int t = 0; t < prompts[0].length; t++) {
+                    for (int b = 0; b < prompts.length; b++) col[b] = prompts[b][t];
+                    d.feed(col, true);
+                }
+            } else {
+                d.feedPrompt(prompts);
+            }
             long t1 = System.nanoTime();
             d.greedy(tokens);
             long t2 = System.nanoTime();

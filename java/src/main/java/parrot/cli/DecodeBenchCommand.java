@@ -40,6 +40,11 @@ final class DecodeBenchCommand implements java.util.concurrent.Callable<Integer>
     @Option(names = "--tokens", defaultValue = "32", description = "generated tokens")
     int tokens;
 
+    @Option(names = "--stepwise", description = "run the prompt one position at a time with the LM head at every "
+            + "position, in parrot and in the PyTorch baseline (decoding before batched prefill and head skipping; for "
+            + "before/after comparisons). Default: the prompt in one forward in both")
+    boolean stepwise;
+
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "python with torch; 'none' skips the baseline")
     String python;
 
@@ -61,17 +66,25 @@ final class DecodeBenchCommand implements java.util.concurrent.Callable<Integer>
                 Map<String, Object> row = new LinkedHashMap<>();
                 try (Backend be = new CpuBackend()) {
                     DecodeBench.writeFolder(s, layers, be, f);
-                    DecodeBench.Result r = DecodeBench.run(f, be, batch, prompt, tokens);
+                    DecodeBench.Result r = DecodeBench.run(f, be, batch, prompt, tokens, stepwise);
                     System.out.printf(Locale.ROOT, "%s (%,d parameters, %s): %,.1f tokens/s decoding (batch %d, prompt %d, %d new)%n",
                             s, r.parameters(), r.backend(), r.tokensPerSecond(), batch, prompt, tokens);
+                    System.out.printf(Locale.ROOT, "  prompt (%s): %.3f s, %,.1f prompt tokens/s%n", r.prompting(),
+                            r.prefillSeconds(), r.prefillTokensPerSecond());
                     row.put("parrot", r);
                 }
-                JsonNode torch = python.equals("none") ? null : child(List.of(python, "scripts/bench_decode.py", f.toString(),
-                        "--batch", "" + batch, "--prompt", "" + prompt, "--tokens", "" + tokens, "--threads", "" + Parallel.threads()));
+                List<String> script = new ArrayList<>(List.of(python, "scripts/bench_decode.py", f.toString(), "--batch", "" + batch,
+                        "--prompt", "" + prompt, "--tokens", "" + tokens, "--threads", "" + Parallel.threads()));
+                if (!stepwise) script.add("--prefill");           // like for like: PyTorch prompts the same way
+                JsonNode torch = python.equals("none") ? null : child(script);
                 if (torch != null) {
                     double ratio = ((DecodeBench.Result) row.get("parrot")).tokensPerSecond() / torch.get("tokens_per_second").asDouble();
                     System.out.printf(Locale.ROOT, "  pytorch %s: %,.1f tokens/s; ratio parrot/pytorch %.2fx%n",
                             torch.get("torch").asText(), torch.get("tokens_per_second").asDouble(), ratio);
+                    double pre = torch.get("prefill_seconds").asDouble();
+                    System.out.printf(Locale.ROOT, "  pytorch prompt (%s): %.3f s; ratio of prompt times pytorch/parrot %.2fx%n",
+                            torch.path("prompting").asText("stepwise"), pre,
+                            pre / ((DecodeBench.Result) row.get("parrot")).prefillSeconds());
                     row.put("pytorch", torch);
                     row.put("ratio", ratio);
                 }

@@ -24,8 +24,27 @@ public interface Block {
     /** State for decoding one token at a time (KV cache, recurrent state) for batch sequences up to maxLen. */
     Step decoder(int batch, int maxLen, DecodeMemory mem);
 
-    /** Decoding: y = block(x) for the token at position pos of each sequence, x and y [batch, C]. */
+    /**
+     * Decoding: y = block(x) for the token at position pos of each sequence, x and y [batch, C]; and, where the
+     * block has one, a prefill that runs a whole prompt at once.
+     */
     interface Step {
         void step(Tensor y, Tensor x, int pos);
+
+        /** Whether {@link #prefill} is implemented; where not, the decoder steps through the prompt instead. */
+        default boolean canPrefill() {
+            return false;
+        }
+
+        /**
+         * Positions 0..len−1 of a fresh state at once, the training-style forward over the sequence (GEMMs over
+         * all positions, not one matrix-vector product per token): x and y [batch·len, C], rows sequence-major.
+         * Leaves the state (KV cache, conv window, SSM or LSTM state) exactly as len calls of step would, so
+         * stepping goes on at position len. Activations come from scratch, which the decoder gives back after
+         * the call (so a prompt's activations are held for one block at a time).
+         */
+        default void prefill(Tensor y, Tensor x, int len, DecodeMemory scratch) {
+            throw new UnsupportedOperationException("this block has no prefill; step through the prompt");
+        }
     }
 }

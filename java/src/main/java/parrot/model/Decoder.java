@@ -8,8 +8,12 @@ import java.util.List;
 
 /**
  * Token-by-token inference with per-block state (KV caches, recurrent states): O(1) new work per token for
- * recurrent blocks, O(window or position) for attention. Feed the prompt with {@link #feed}, then extend with
- * {@link #greedy}.
+ * recurrent blocks, O(window or position) for attention. Run the prompt with {@link #prefill} (every block's
+ * training-style forward over the whole prompt at once, which leaves the states as stepping would) or token by
+ * token with {@link #feed}, then extend with {@link #greedy}. The final norm and the LM head (50k wide for the
+ * pretrained models, the largest matrix of a small model) run only where logits are wanted: at a prompt position
+ * whose next token nobody reads, {@code feed(tokens, false)} skips them, and prefill computes them for the last
+ * position alone.
  */
 public final class Decoder {
     private final LanguageModel model;
@@ -20,6 +24,7 @@ public final class Decoder {
     final Tensor tokens, h, mean, rstd, logits, argmax;
     final Tensor[] x;
     private int pos;
+    private boolean haveLogits;
 
     Decoder(LanguageModel model, int batch, int maxLen) {
         this.model = model;
@@ -42,29 +47,73 @@ public final class Decoder {
         return pos;
     }
 
+    public int batch() {
+        return batch;
+    }
+
     /** Feeds one token per sequence; returns the logits tensor [batch, vocab] for the next token. */
     public Tensor feed(int[] tokenIds) {
+        return feed(tokenIds, true);
+    }
+
+    /**
+     * Feeds one token per sequence. With wantLogits false the final norm and LM head are skipped (no sequence
+     * needs this position's prediction) and null is returned; otherwise the logits tensor [batch, vocab].
+     */
+    public Tensor feed(int[] tokenIds, boolean wantLogits) {
         if (tokenIds.length != batch) throw new IllegalArgumentException(tokenIds.length + " tokens for a batch of " + batch);
         if (pos >= maxLen) throw new IllegalStateException("decoder is full at " + maxLen + " tokens");
-        Tensor out = model.step(this, tokenIds, pos);
+        Tensor out = model.step(this, tokenIds, pos, wantLogits);
         pos++;
+        haveLogits = wantLogits;
         return out;
     }
 
-    /** Feeds a prompt [batch][len] column by column; returns the logits after its last token. */
-    public Tensor feedPrompt(int[][] prompts) {
-        int len = prompts[0].length;
-        Tensor out = null;
-        int[] col = new int[batch];
-        for (int t = 0; t < len; t++) {
-            for (int b = 0; b < batch; b++) col[b] = prompts[b][t];
-            out = feed(col);
+    /** Whether every block can run a prompt at once; otherwise {@link #prefill} steps through it. */
+    public boolean canPrefill() {
+        for (Block.Step s : steps) if (!s.canPrefill()) return false;
+        return true;
+    }
+
+    /**
+     * Runs positions 0..len−1 of a fresh decoder, prompts[b][0..len) for every sequence b, at once: each block's
+     * forward over the whole block of tokens (GEMMs over batch·len rows instead of len matrix-vector products),
+     * writing the KV caches and leaving the recurrent states at position len−1, so feeding goes on at len.
+     * Blocks without a prefill make it step instead, the head skipped but at the last position. Returns the
+     * logits [batch, vocab] after position len−1 when wantLogits, else null.
+     */
+    public Tensor prefill(int[][] prompts, int len, boolean wantLogits) {
+        if (prompts.length != batch) throw new IllegalArgumentException(prompts.length + " prompts for a batch of " + batch);
+        if (pos != 0) throw new IllegalStateException("prefill needs a fresh decoder; this one is at position " + pos);
+        if (len < 1 || len > maxLen)
+            throw new IllegalArgumentException("prefill of " + len + " positions; allowed 1.." + maxLen);
+        for (int[] p : prompts)
+            if (p.length < len) throw new IllegalArgumentException("a prompt of " + p.length + " tokens, prefill of " + len);
+        if (!canPrefill()) {
+            Tensor out = null;
+            int[] col = new int[batch];
+            for (int t = 0; t < len; t++) {
+                for (int b = 0; b < batch; b++) col[b] = prompts[b][t];
+                out = feed(col, wantLogits && t == len - 1);
+            }
+            return out;
         }
+        int[] flat = new int[batch * len];
+        for (int b = 0; b < batch; b++) System.arraycopy(prompts[b], 0, flat, b * len, len);
+        Tensor out = model.prefill(this, flat, len, wantLogits);
+        pos = len;
+        haveLogits = wantLogits;
         return out;
+    }
+
+    /** Runs a prompt [batch][len] (all of one length) with {@link #prefill}; returns the logits after its last token. */
+    public Tensor feedPrompt(int[][] prompts) {
+        return prefill(prompts, prompts[0].length, true);
     }
 
     /** Argmax of the last logits, per sequence. */
     public int[] argmax() {
+        if (!haveLogits) throw new IllegalStateException("no logits: the last position was fed without the head");
         be.argmax(argmax, logits);
         return be.toInts(argmax);
     }
@@ -75,7 +124,7 @@ public final class Decoder {
         for (int i = 0; i < n; i++) {
             int[] next = argmax();
             for (int b = 0; b < batch; b++) out[b][i] = next[b];
-            if (i + 1 < n) feed(next);
+            if (i + 1 < n) feed(next, true);
         }
         return out;
     }

@@ -169,11 +169,16 @@ public final class LanguageModel {
         return new Decoder(this, b, maxLen);
     }
 
-    /** One decoding step for the token at pos in each sequence; returns logits [b, vocab]. */
-    Tensor step(Decoder d, int[] tokenIds, int pos) {
+    /** One decoding step for the token at pos in each sequence; returns logits [b, vocab], or null if not wanted. */
+    Tensor step(Decoder d, int[] tokenIds, int pos, boolean wantLogits) {
         be.uploadInts(d.tokens, tokenIds);
         be.embeddingForward(d.x[0], d.tokens, embed.value());
         for (int i = 0; i < blocks.size(); i++) d.steps.get(i).step(d.x[i + 1], d.x[i], pos);
+        return wantLogits ? head(d) : null;
+    }
+
+    /** Final norm and LM head of the decoder's top features d.x[last] [b, width] into d.logits. */
+    private Tensor head(Decoder d) {
         Tensor feat = d.x[blocks.size()];
         if (norm != null) {
             norm.forward(d.h, d.mean, d.rstd, feat);
@@ -181,6 +186,44 @@ public final class LanguageModel {
         }
         be.linearForward(d.logits, feat, head.value(), headBias == null ? null : headBias.value());
         return d.logits;
+    }
+
+    /**
+     * Positions 0..len−1 of every sequence at once (tokens [b·len], sequence-major) through each block's
+     * prefill; the residual stream [b·len, width] is held for two blocks at a time and each block's activations
+     * for its own call only. The head runs on the last position's row alone (gathered by embeddingForward, a
+     * row gather), and only if wanted.
+     */
+    Tensor prefill(Decoder d, int[] tokenIds, int len, boolean wantLogits) {
+        int b = d.batch(), rows = b * len;
+        DecodeMemory scratch = new DecodeMemory(be);
+        Tensor cur = null, next = null;
+        try {
+            Tensor toks = scratch.zerosInt(rows);
+            be.uploadInts(toks, tokenIds);
+            cur = be.zeros(rows, widths[0]);
+            be.embeddingForward(cur, toks, embed.value());
+            scratch.releaseAll();
+            for (int i = 0; i < blocks.size(); i++) {
+                next = be.zeros(rows, widths[i + 1]);
+                d.steps.get(i).prefill(next, cur, len, scratch);
+                scratch.releaseAll();
+                be.release(cur);
+                cur = next;
+                next = null;
+            }
+            if (!wantLogits) return null;
+            Tensor last = scratch.zerosInt(b);
+            int[] idx = new int[b];
+            for (int s = 0; s < b; s++) idx[s] = s * len + len - 1;
+            be.uploadInts(last, idx);
+            be.embeddingForward(d.x[blocks.size()], last, cur);
+            return head(d);
+        } finally {
+            scratch.releaseAll();
+            if (cur != null) be.release(cur);
+            if (next != null) be.release(next);
+        }
     }
 
     int dModel() {

@@ -71,10 +71,36 @@ public final class LstmBlock implements Block {
     @Override
     public Step decoder(int b, int maxLen, DecodeMemory mem) {
         Tensor sh = mem.zeros(b, hid), sc = mem.zeros(b, hid), sx = mem.zeros(b, 4 * hid);
-        return (y, x, pos) -> {
-            be.linearForward(sx, x, wih.value(), bih.value());
-            be.lstmStep(sh, sc, sx, whh.value(), bhh.value(), b);
-            be.copy(y, sh);
+        return new Step() {
+            @Override
+            public void step(Tensor y, Tensor x, int pos) {
+                be.linearForward(sx, x, wih.value(), bih.value());
+                be.lstmStep(sh, sc, sx, whh.value(), bhh.value(), b);
+                be.copy(y, sh);
+            }
+
+            @Override
+            public boolean canPrefill() {
+                return true;
+            }
+
+            /**
+             * The input projection as one GEMM over the prompt and the training recurrence (from zero h, c); the
+             * last position's h and c become the state, gathered by row (embeddingForward is a row gather).
+             */
+            @Override
+            public void prefill(Tensor y, Tensor x, int len, DecodeMemory s) {
+                int rows = b * len;
+                Tensor xProj = s.zeros(rows, 4 * hid), cAll = s.zeros(rows, hid), gates = s.zeros(rows, 4 * hid);
+                Tensor last = s.zerosInt(b);
+                int[] idx = new int[b];
+                for (int i = 0; i < b; i++) idx[i] = i * len + len - 1;
+                be.uploadInts(last, idx);
+                be.linearForward(xProj, x, wih.value(), bih.value());
+                be.lstmForward(y, cAll, gates, xProj, whh.value(), bhh.value(), b, len);
+                be.embeddingForward(sh, last, y);
+                be.embeddingForward(sc, last, cAll);
+            }
         };
     }
 }

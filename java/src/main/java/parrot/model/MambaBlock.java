@@ -172,22 +172,59 @@ public final class MambaBlock implements Block {
         Tensor sXs = mem.zeros(b, di), sZ = mem.zeros(b, di), sXc = mem.zeros(b, di), sU = mem.zeros(b, di);
         Tensor sXdbl = mem.zeros(b, r + 2 * n), sDt = mem.zeros(b, r), sB = mem.zeros(b, n), sC = mem.zeros(b, n);
         Tensor sDelta = mem.zeros(b, di), sA = mem.zeros(di, n), sY = mem.zeros(b, di), sO = mem.zeros(b, c);
-        return (out, x, pos) -> {
-            norm.forward(sH, sMean, sRstd, x);
-            be.linearForward(sXz, sH, inW.value(), null);
-            be.copyColumns(sXs, 0, sXz, 0, di, false);
-            be.copyColumns(sZ, 0, sXz, di, di, false);
-            be.conv1dStep(sXc, convState, sXs, convW.value(), convB.value(), b);
-            be.siluForward(sU, sXc);
-            be.linearForward(sXdbl, sU, xW.value(), null);
-            be.copyColumns(sDt, 0, sXdbl, 0, r, false);
-            be.copyColumns(sB, 0, sXdbl, r, n, false);
-            be.copyColumns(sC, 0, sXdbl, r + n, n, false);
-            be.linearForward(sDelta, sDt, dtW.value(), null);
-            be.negExpForward(sA, aLog.value());
-            be.scanStep(sY, ssm, sU, sDelta, sA, sB, sC, dSkip.value(), sZ, dtB.value(), true, b);
-            be.linearForward(sO, sY, outW.value(), null);
-            be.add(out, x, sO);
+        return new Step() {
+            @Override
+            public void step(Tensor out, Tensor x, int pos) {
+                norm.forward(sH, sMean, sRstd, x);
+                be.linearForward(sXz, sH, inW.value(), null);
+                be.copyColumns(sXs, 0, sXz, 0, di, false);
+                be.copyColumns(sZ, 0, sXz, di, di, false);
+                be.conv1dStep(sXc, convState, sXs, convW.value(), convB.value(), b);
+                be.siluForward(sU, sXc);
+                be.linearForward(sXdbl, sU, xW.value(), null);
+                be.copyColumns(sDt, 0, sXdbl, 0, r, false);
+                be.copyColumns(sB, 0, sXdbl, r, n, false);
+                be.copyColumns(sC, 0, sXdbl, r + n, n, false);
+                be.linearForward(sDelta, sDt, dtW.value(), null);
+                be.negExpForward(sA, aLog.value());
+                be.scanStep(sY, ssm, sU, sDelta, sA, sB, sC, dSkip.value(), sZ, dtB.value(), true, b);
+                be.linearForward(sO, sY, outW.value(), null);
+                be.add(out, x, sO);
+            }
+
+            @Override
+            public boolean canPrefill() {
+                return true;
+            }
+
+            /**
+             * The projections as GEMMs over the prompt, conv1d over the sequence (its last d_conv−1 inputs become
+             * the window), and the scan from the zero state, leaving h at the prompt's last position.
+             */
+            @Override
+            public void prefill(Tensor out, Tensor x, int len, DecodeMemory s) {
+                int rows = b * len;
+                Tensor h = s.zeros(rows, c), mean = s.zeros(rows), rstd = s.zeros(rows), xz = s.zeros(rows, 2 * di);
+                Tensor xs = s.zeros(rows, di), z = s.zeros(rows, di), xc = s.zeros(rows, di), u = s.zeros(rows, di);
+                Tensor xdbl = s.zeros(rows, r + 2 * n), dt = s.zeros(rows, r), bm = s.zeros(rows, n);
+                Tensor cm = s.zeros(rows, n), delta = s.zeros(rows, di), o = s.zeros(rows, c);
+                norm.forward(h, mean, rstd, x);
+                be.linearForward(xz, h, inW.value(), null);
+                be.copyColumns(xs, 0, xz, 0, di, false);
+                be.copyColumns(z, 0, xz, di, di, false);
+                be.conv1dForward(xc, xs, convW.value(), convB.value(), b, len);
+                be.conv1dFillState(convState, xs, convW.value(), b, len);
+                be.siluForward(u, xc);
+                be.linearForward(xdbl, u, xW.value(), null);
+                be.copyColumns(dt, 0, xdbl, 0, r, false);
+                be.copyColumns(bm, 0, xdbl, r, n, false);
+                be.copyColumns(cm, 0, xdbl, r + n, n, false);
+                be.linearForward(delta, dt, dtW.value(), null);
+                be.negExpForward(sA, aLog.value());
+                be.scanPrefill(xc, ssm, u, delta, sA, bm, cm, dSkip.value(), z, dtB.value(), true, b, len);  // xc: free
+                be.linearForward(o, xc, outW.value(), null);
+                be.add(out, x, o);
+            }
         };
     }
 }

@@ -143,18 +143,48 @@ public final class TransformerBlock implements Block {
         Tensor sH = mem.zeros(b, c), sMean = mem.zeros(b), sRstd = mem.zeros(b), sQkv = mem.zeros(b, 3 * c);
         Tensor sQkvRot = rope != null ? mem.zeros(b, 3 * c) : sQkv;
         Tensor sAtt = mem.zeros(b, c), sAttOut = mem.zeros(b, c), sUp = mem.zeros(b, hidden), sMlp = mem.zeros(b, c);
-        return (y, x, pos) -> {
-            be.layerNormForward(sH, sMean, sRstd, x, ln1w.value(), ln1b.value(), eps);
-            be.linearForward(sQkv, sH, qkvW.value(), qkvB.value());
-            if (rope != null) be.ropeForward(sQkvRot, sQkv, rope, b, 1, pos);
-            be.attentionDecode(sAtt, sQkvRot, kCache, vCache, spec, b, pos);
-            be.linearForward(sAttOut, sAtt, denseW.value(), denseB.value());
-            be.layerNormForward(sH, sMean, sRstd, x, ln2w.value(), ln2b.value(), eps);
-            be.linearForward(sUp, sH, upW.value(), upB.value());
-            be.geluForward(sUp, sUp);
-            be.linearForward(sMlp, sUp, downW.value(), downB.value());
-            be.add(y, x, sAttOut);
-            be.add(y, y, sMlp);
+        return new Step() {
+            @Override
+            public void step(Tensor y, Tensor x, int pos) {
+                be.layerNormForward(sH, sMean, sRstd, x, ln1w.value(), ln1b.value(), eps);
+                be.linearForward(sQkv, sH, qkvW.value(), qkvB.value());
+                if (rope != null) be.ropeForward(sQkvRot, sQkv, rope, b, 1, pos);
+                be.attentionDecode(sAtt, sQkvRot, kCache, vCache, spec, b, pos);
+                be.linearForward(sAttOut, sAtt, denseW.value(), denseB.value());
+                be.layerNormForward(sH, sMean, sRstd, x, ln2w.value(), ln2b.value(), eps);
+                be.linearForward(sUp, sH, upW.value(), upB.value());
+                be.geluForward(sUp, sUp);
+                be.linearForward(sMlp, sUp, downW.value(), downB.value());
+                be.add(y, x, sAttOut);
+                be.add(y, y, sMlp);
+            }
+
+            @Override
+            public boolean canPrefill() {
+                return true;
+            }
+
+            /** The training forward over the prompt (causal mask, windows, slopes, rotary from 0), caching k and v. */
+            @Override
+            public void prefill(Tensor y, Tensor x, int len, DecodeMemory s) {
+                int rows = b * len;
+                Tensor h = s.zeros(rows, c), mean = s.zeros(rows), rstd = s.zeros(rows), qkv = s.zeros(rows, 3 * c);
+                Tensor qkvRot = rope != null ? s.zeros(rows, 3 * c) : qkv;
+                Tensor lse = s.zeros(b, spec.heads(), len), att = s.zeros(rows, c), attOut = s.zeros(rows, c);
+                Tensor up = s.zeros(rows, hidden);
+                be.layerNormForward(h, mean, rstd, x, ln1w.value(), ln1b.value(), eps);
+                be.linearForward(qkv, h, qkvW.value(), qkvB.value());
+                if (rope != null) be.ropeForward(qkvRot, qkv, rope, b, len, 0);
+                be.attentionFillCache(kCache, vCache, qkvRot, spec, b, len);
+                be.attentionForward(att, lse, qkvRot, spec, b, len);
+                be.linearForward(attOut, att, denseW.value(), denseB.value());
+                be.layerNormForward(h, mean, rstd, x, ln2w.value(), ln2b.value(), eps);
+                be.linearForward(up, h, upW.value(), upB.value());
+                be.geluForward(up, up);
+                be.linearForward(att, up, downW.value(), downB.value());      // att is free again: the MLP's output
+                be.add(y, x, attOut);
+                be.add(y, y, att);
+            }
         };
     }
 }

@@ -11,6 +11,7 @@ import parrot.backend.Backend;
 import parrot.backend.Tensor;
 import parrot.backend.cpu.CpuBackend;
 import parrot.model.Decoder;
+import parrot.model.PrefillCheck;
 import parrot.train.SafeTensors;
 
 import java.io.IOException;
@@ -85,6 +86,21 @@ class HfModelTest {
             } finally {
                 d.release();
             }
+        }
+    }
+
+    /** Batched prefill and head skipping on the Hugging Face folders (partial rotary; Mamba's RMSNorm, tied head). */
+    @ParameterizedTest
+    @CsvSource({"pythia-tiny", "mamba-tiny"})
+    void prefillMatchesStepping(String folder) throws IOException {
+        JsonNode r = reference();
+        int b = r.get("inputs").size(), t = r.get("inputs").get(0).size();
+        int[][] prompts = new int[b][t];
+        for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) prompts[i][j] = r.get("inputs").get(i).get(j).asInt();
+        try (Backend be = new CpuBackend()) {
+            HfModel m = HfModel.load(fixture(folder), be, null);
+            PrefillCheck.assertPrefillMatchesStepping(folder, m.model(), prompts, 8, 1e-5);
+            m.release();
         }
     }
 

@@ -71,6 +71,22 @@ final class Attention {
         });
     }
 
+    /** k and v of positions 0..seqLen−1 of qkv [batch·seqLen, heads·3·hd] into the caches [batch, heads, maxLen, hd]. */
+    static void fillCache(float[] kCache, float[] vCache, float[] qkv, AttentionSpec spec, int batch, int seqLen,
+                          int maxLen) {
+        int heads = spec.heads(), hd = spec.headDim(), width = 3 * hd * heads;
+        Parallel.forRange(batch * heads, 1, (lo, hi) -> {
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / heads, h = bh % heads, cache = bh * maxLen * hd;
+                for (int t = 0; t < seqLen; t++) {
+                    int qo = (b * seqLen + t) * width + h * 3 * hd;
+                    System.arraycopy(qkv, qo + hd, kCache, cache + t * hd, hd);
+                    System.arraycopy(qkv, qo + 2 * hd, vCache, cache + t * hd, hd);
+                }
+            }
+        });
+    }
+
     /** One query per sequence at position pos against the KV cache [batch, heads, maxLen, hd]. */
     static void decode(float[] out, float[] qkv, float[] kCache, float[] vCache, AttentionSpec spec, int batch,
                        int pos, int maxLen) {

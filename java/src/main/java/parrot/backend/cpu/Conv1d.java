@@ -96,4 +96,15 @@ final class Conv1d {
             }
         });
     }
+
+    /** state [batch, c, k−1] = the last k−1 inputs of in [batch·seqLen, c] per channel, zeros before time 0. */
+    static void fillState(float[] state, float[] in, int batch, int seqLen, int c, int k) {
+        int m = k - 1;
+        for (int b = 0; b < batch; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int j = 0; j < m; j++) {
+                    int t = seqLen - m + j;
+                    state[(b * c + ch) * m + j] = t >= 0 ? in[(b * seqLen + t) * c + ch] : 0f;
+                }
+    }
 }

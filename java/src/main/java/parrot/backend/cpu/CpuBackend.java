@@ -217,6 +217,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void attentionFillCache(Tensor kCache, Tensor vCache, Tensor qkv, AttentionSpec spec, int batch, int seqLen) {
+        int w = spec.width();
+        if (kCache.shape().length != 4 || kCache.dim(0) != batch || kCache.dim(1) != spec.heads()
+                || kCache.dim(3) != spec.headDim() || vCache.length() != kCache.length() || kCache.dim(2) < seqLen
+                || qkv.length() != batch * seqLen * 3 * w)
+            throw new IllegalArgumentException("attention fill cache: caches " + Tensor.describe(kCache) + " / "
+                    + Tensor.describe(vCache) + " and qkv " + Tensor.describe(qkv) + " do not fit batch " + batch
+                    + " × " + seqLen + " with " + spec.heads() + " heads of " + spec.headDim());
+        Attention.fillCache(f(kCache), f(vCache), f(qkv), spec, batch, seqLen, kCache.dim(2));
+    }
+
+    @Override
     public void copyColumns(Tensor dst, int dstCol, Tensor src, int srcCol, int width, boolean accumulate) {
         CpuTensor d = (CpuTensor) dst, s = (CpuTensor) src;
         if (d.rows() != s.rows() || dstCol < 0 || srcCol < 0 || width < 0 || dstCol + width > d.cols()
@@ -299,6 +311,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void conv1dFillState(Tensor state, Tensor in, Tensor weight, int batch, int seqLen) {
+        convShapes(in, weight, null, batch * seqLen, "conv1d fill state");
+        int c = weight.dim(0), k = weight.length() / c;
+        if (state.length() != batch * c * (k - 1))
+            throw new IllegalArgumentException("conv1d fill state: state " + Tensor.describe(state) + " is not [" + batch
+                    + ", " + c + ", " + (k - 1) + "]");
+        Conv1d.fillState(f(state), f(in), batch, seqLen, c, k);
+    }
+
+    @Override
     public int scanChunkLength() {
         return scanChunk;
     }
@@ -348,6 +370,18 @@ public final class CpuBackend implements Backend {
                     + a.dim(0) + ", " + a.dim(1) + "]");
         Scan.step(f(out), f(state), f(u), f(delta), f(a), f(b), f(c), fOrNull(dSkip), fOrNull(z), fOrNull(deltaBias),
                 softplus, batch, a.dim(0), a.dim(1));
+    }
+
+    @Override
+    public void scanPrefill(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip,
+                            Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen) {
+        scanShapes(null, u, delta, a, b, c, dSkip, z, deltaBias, batch, seqLen, "scan prefill");
+        same(out, u, "scan prefill");
+        if (state.length() != batch * a.length())
+            throw new IllegalArgumentException("scan prefill: state " + Tensor.describe(state) + " is not [" + batch + ", "
+                    + a.dim(0) + ", " + a.dim(1) + "]");
+        Scan.prefill(f(out), f(state), f(u), f(delta), f(a), f(b), f(c), fOrNull(dSkip), fOrNull(z), fOrNull(deltaBias),
+                softplus, batch, seqLen, a.dim(0), a.dim(1));
     }
 
     private static int lstmHidden(Tensor whh, Tensor bhh, Tensor xProj, int rows, String op) {

@@ -311,4 +311,28 @@ final class Scan {
             }
         });
     }
+
+    /** seqLen steps of {@link #step} per (sequence, channel), its arithmetic exactly; state in and out. */
+    static void prefill(float[] out, float[] state, float[] u, float[] delta, float[] a, float[] bm, float[] cm,
+                        float[] dSkip, float[] z, float[] dBias, boolean softplus, int batch, int seqLen, int d, int n) {
+        Parallel.forRange(batch * d, 16, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                int b = i / d, ch = i % d, hb = i * n, ab = ch * n;
+                for (int t = 0; t < seqLen; t++) {
+                    int r = b * seqLen + t, j = r * d + ch, rb = r * n;
+                    float dl = delta[j] + (dBias == null ? 0f : dBias[ch]);
+                    if (softplus) dl = softplus(dl);
+                    float uu = u[j], dub = dl * uu, y = 0f;
+                    for (int s = 0; s < n; s++) {
+                        float v = (float) Math.exp(dl * a[ab + s]) * state[hb + s] + dub * bm[rb + s];
+                        state[hb + s] = v;
+                        y += cm[rb + s] * v;
+                    }
+                    if (dSkip != null) y += dSkip[ch] * uu;
+                    if (z != null) y *= Silu.silu(z[j]);
+                    out[j] = y;
+                }
+            }
+        });
+    }
 }

@@ -30,13 +30,15 @@ final class AttentionKernels {
     static final String BACKWARD_DQ = "parrot_attention_backward_dq_f32";
     static final String BACKWARD_DKV = "parrot_attention_backward_dkv_f32";
     static final String DECODE = "parrot_attention_decode_f32";
+    static final String FILL_CACHE = "parrot_attention_fill_cache_f32";
     /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
     static final Map<String, String> SIGNATURES = Map.of(
             FORWARD, "pppiiiifs",
             BACKWARD_PRE, "pppiiii",
             BACKWARD_DQ, "pppppiiiifs",
             BACKWARD_DKV, "pppppiiiifs",
-            DECODE, "ppppiiiiifs");
+            DECODE, "ppppiiiiifs",
+            FILL_CACHE, "pppiiiii");
     static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     // flash_attention.cu
@@ -211,6 +213,16 @@ final class AttentionKernels {
         for (int h = 0; h < spec.heads(); h++)
             j = Math.max(j, pos / DECODE_SPLIT_KEYS - spec.firstKey(h, pos) / DECODE_SPLIT_KEYS + 1);
         return j;
+    }
+
+    /** Prefill of a fresh cache (attention.cu's kernel, whichever precision: it only copies). */
+    void fillCache(CudaTensor kCache, CudaTensor vCache, CudaTensor qkv, AttentionSpec spec, int batch, int seqLen,
+                   int maxLen) {
+        long n = (long) batch * seqLen * spec.width();
+        if (n == 0) return;
+        ctx.launch(module, FILL_CACHE, ElementwiseKernels.grid(n), Dim3.of(ElementwiseKernels.THREADS), 0,
+                KernelArgs.of().ptr(kCache).ptr(vCache).ptr(qkv).i(batch).i(spec.heads()).i(spec.headDim()).i(seqLen)
+                        .i(maxLen));
     }
 
     void decode(CudaTensor out, CudaTensor qkv, CudaTensor kCache, CudaTensor vCache, AttentionSpec spec,

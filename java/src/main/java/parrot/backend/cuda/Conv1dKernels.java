@@ -17,13 +17,15 @@ final class Conv1dKernels {
     static final String BACKWARD_DW_PARTIAL = "parrot_conv1d_backward_dw_partial_f32";
     static final String BACKWARD_DW_FINALIZE = "parrot_conv1d_backward_dw_finalize_f32";
     static final String STEP = "parrot_conv1d_step_f32";
+    static final String FILL_STATE = "parrot_conv1d_fill_state_f32";
     /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
     static final Map<String, String> SIGNATURES = Map.of(
             FORWARD, "ppppiiii",
             BACKWARD_DX, "pppiiii",
             BACKWARD_DW_PARTIAL, "pppiiiii",
             BACKWARD_DW_FINALIZE, "pppiii",
-            STEP, "pppppiii");
+            STEP, "pppppiii",
+            FILL_STATE, "ppiiii");
     static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     /** PARROT_CONV_MAX_K: the widest kernel the weight-gradient registers hold. */
@@ -84,5 +86,12 @@ final class Conv1dKernels {
         if (n == 0) return;
         ctx.launch(module, STEP, ElementwiseKernels.grid(n), Dim3.of(ElementwiseKernels.THREADS), 0,
                 KernelArgs.of().ptr(out).ptr(state).ptr(in).ptr(weight).ptr(bias).i(batch).i(c).i(k));
+    }
+
+    void fillState(CudaTensor state, CudaTensor in, int batch, int seqLen, int c, int k) {
+        long n = (long) batch * c * (k - 1);
+        if (n == 0) return;
+        ctx.launch(module, FILL_STATE, ElementwiseKernels.grid(n), Dim3.of(ElementwiseKernels.THREADS), 0,
+                KernelArgs.of().ptr(state).ptr(in).i(batch).i(seqLen).i(c).i(k));
     }
 }

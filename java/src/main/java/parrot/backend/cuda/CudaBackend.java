@@ -512,6 +512,24 @@ public final class CudaBackend implements Backend {
         attention.decode(o, q, kc, vc, spec, batch, maxLen, pos);
     }
 
+    @Override
+    public void attentionFillCache(Tensor kCache, Tensor vCache, Tensor qkv, AttentionSpec spec, int batch, int seqLen) {
+        AttentionKernels.checkSpec(spec);
+        CudaTensor q = f32(qkv, "qkv"), kc = f32(kCache, "kCache"), vc = f32(vCache, "vCache");
+        requireLength(q, (long) batch * seqLen * 3 * spec.width(), "fill cache qkv");
+        long perLen = (long) batch * spec.width();
+        if (perLen == 0 || seqLen == 0) return;
+        if (kc.size() % perLen != 0)
+            throw new IllegalArgumentException("kCache " + kc + " is not [batch=" + batch + ", heads=" + spec.heads()
+                    + ", maxLen, headDim=" + spec.headDim() + "]");
+        int maxLen = (int) (kc.size() / perLen);
+        requireLength(vc, kc.size(), "fill cache vCache");
+        if (seqLen > maxLen)
+            throw new IllegalArgumentException("fill cache: " + seqLen + " positions do not fit the cache (maxLen " + maxLen + ")");
+        ctx.makeCurrent();
+        attention.fillCache(kc, vc, q, spec, batch, seqLen, maxLen);
+    }
+
     // ---- loss and optimizer ----------------------------------------------------------------------------------
 
     @Override
@@ -809,6 +827,16 @@ public final class CudaBackend implements Backend {
         conv1dOps().step(o, st, x, w, b, batch, ck[0], ck[1]);
     }
 
+    @Override
+    public void conv1dFillState(Tensor state, Tensor in, Tensor weight, int batch, int seqLen) {
+        CudaTensor st = f32(state, "state"), x = f32(in, "in"), w = f32(weight, "weight");
+        int[] ck = convWeight(w);
+        requireLength(x, (long) batch * seqLen * ck[0], "conv1d fill state in");
+        requireLength(st, (long) batch * ck[0] * (ck[1] - 1), "conv1d fill state [batch, C, K-1]");
+        ctx.makeCurrent();
+        conv1dOps().fillState(st, x, batch, seqLen, ck[0], ck[1]);
+    }
+
     /** The CUDA scan saves the state entering every chunk of 64 steps (ScanKernels.CHUNK), the CPU default. */
     @Override
     public int scanChunkLength() {
@@ -885,6 +913,19 @@ public final class CudaBackend implements Backend {
         requireLength(st, (long) batch * aa.size(), "scan step state [batch, D, N]");
         ctx.makeCurrent();
         scanOps().step(o, st, uu, dl, aa, bb, cc, ds, zz, bias, softplus, batch, dn[0], dn[1]);
+    }
+
+    @Override
+    public void scanPrefill(Tensor out, Tensor state, Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor dSkip,
+                            Tensor z, Tensor deltaBias, boolean softplus, int batch, int seqLen) {
+        CudaTensor o = f32(out, "out"), st = f32(state, "state"), uu = f32(u, "u"), dl = f32(delta, "delta");
+        CudaTensor aa = f32(a, "A"), bb = f32(b, "B"), cc = f32(c, "C"), ds = optF32(dSkip, "D"), zz = optF32(z, "z");
+        CudaTensor bias = optF32(deltaBias, "deltaBias");
+        int[] dn = scanShapes(null, uu, dl, aa, bb, cc, ds, zz, bias, batch, seqLen, "scan prefill");
+        requireLength(o, uu.size(), "scan prefill out");
+        requireLength(st, (long) batch * aa.size(), "scan prefill state [batch, D, N]");
+        ctx.makeCurrent();
+        scanOps().prefill(o, st, uu, dl, aa, bb, cc, ds, zz, bias, softplus, batch, seqLen, dn[0], dn[1]);
     }
 
     /** Hidden size of W_hh [4H, H], checked against the projection's and the bias's sizes. */

@@ -19,13 +19,15 @@ final class ScanKernels {
     static final String REDUCE_BC = "parrot_scan_reduce_bc_f32";
     static final String REDUCE_PARAMS = "parrot_scan_reduce_params_f32";
     static final String STEP = "parrot_scan_step_f32";
+    static final String PREFILL = "parrot_scan_prefill_f32";
     /** Parameter signature of each kernel: p pointer, i int, f float, d double, s by-value struct. */
     static final Map<String, String> SIGNATURES = Map.of(
             FORWARD, "ppppppppppiiiii",
             BACKWARD, "ppppppppppppppppppiiiii",
             REDUCE_BC, "ppppiii",
             REDUCE_PARAMS, "ppppppiii",
-            STEP, "ppppppppppiiii");
+            STEP, "ppppppppppiiii",
+            PREFILL, "ppppppppppiiiii");
     static final List<String> KERNELS = List.copyOf(new TreeSet<>(SIGNATURES.keySet()));
 
     /** PARROT_SCAN_CHUNK: steps between saved states; CudaBackend.scanChunkLength(). */
@@ -104,5 +106,15 @@ final class ScanKernels {
         ctx.launch(module, STEP, ElementwiseKernels.grid(count), Dim3.of(ElementwiseKernels.THREADS), 0,
                 KernelArgs.of().ptr(out).ptr(state).ptr(u).ptr(delta).ptr(a).ptr(b).ptr(c).ptr(dSkip).ptr(z)
                         .ptr(deltaBias).i(bool(softplus)).i(batch).i(d).i(n));
+    }
+
+    void prefill(CudaTensor out, CudaTensor state, CudaTensor u, CudaTensor delta, CudaTensor a, CudaTensor b,
+                 CudaTensor c, CudaTensor dSkip, CudaTensor z, CudaTensor deltaBias, boolean softplus, int batch,
+                 int seqLen, int d, int n) {
+        long count = (long) batch * d;
+        if (count == 0 || seqLen == 0) return;
+        ctx.launch(module, PREFILL, ElementwiseKernels.grid(count), Dim3.of(ElementwiseKernels.THREADS), 0,
+                KernelArgs.of().ptr(out).ptr(state).ptr(u).ptr(delta).ptr(a).ptr(b).ptr(c).ptr(dSkip).ptr(z)
+                        .ptr(deltaBias).i(bool(softplus)).i(batch).i(seqLen).i(d).i(n));
     }
 }

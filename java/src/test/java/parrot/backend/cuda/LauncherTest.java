@@ -121,6 +121,7 @@ class LauncherTest {
                 att.backward(f32(bsz * t, 3 * h * hd), out, qkv, out, lse, spec, bsz, t);
                 att.decode(f32(bsz, h * hd), f32(bsz, 3 * h * hd), f32(bsz, h, t, hd), f32(bsz, h, t, hd), spec, bsz,
                         t, t - 1);
+                att.fillCache(f32(bsz, h, t, hd), f32(bsz, h, t, hd), qkv, spec, bsz, t, t);
             }
         }
 

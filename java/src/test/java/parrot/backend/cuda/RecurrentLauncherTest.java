@@ -87,6 +87,7 @@ class RecurrentLauncherTest {
             conv.forward(f32(bsz * l, c), x, w, b, bsz, l, c, k);
             conv.backward(f32(bsz * l, c), f32(c, 1, k), f32(c), f32(bsz * l, c), x, w, bsz, l, c, k);
             conv.step(f32(bsz, c), f32(bsz, c, k - 1), f32(bsz, c), w, null, bsz, c, k);
+            conv.fillState(f32(bsz, c, k - 1), x, bsz, l, c, k);
         }
         for (int[] s : new int[][] {{1, 1, 1, 1}, {8, 220, 2048, 16}, {3, 130, 33, 64}, {2, 2048, 1536, 16}}) {  // B L D N
             int bsz = s[0], l = s[1], d = s[2], n = s[3], rows = bsz * l, ch = (l + ScanKernels.CHUNK - 1) / ScanKernels.CHUNK;
@@ -99,6 +100,7 @@ class RecurrentLauncherTest {
                     null, false, bsz, l, d, n);
             scan.step(f32(bsz, d), f32(bsz, d, n), f32(bsz, d), f32(bsz, d), a, f32(bsz, n), f32(bsz, n), null, null,
                     null, true, bsz, d, n);
+            scan.prefill(f32(rows, d), f32(bsz, d, n), u, u, a, bm, bm, vd, u, vd, true, bsz, l, d, n);
         }
         for (int[] s : new int[][] {{1, 1, 1}, {8, 220, 1024}, {3, 5, 9}}) {   // B, L, H
             int bsz = s[0], l = s[1], h = s[2], rows = bsz * l;

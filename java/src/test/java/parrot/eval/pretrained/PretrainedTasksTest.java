@@ -195,6 +195,35 @@ class PretrainedTasksTest {
         }
     }
 
+    /**
+     * Prefilling the common prompt prefix and skipping the head inside the longer prompts give the tokens of the
+     * plain path (every position stepped, head everywhere), with ragged prompts, a sequence with no budget (the
+     * shortest, so nothing is wanted at the prefill's last position), a stop rule and a suppressed end-of-text.
+     */
+    @Test
+    void prefillAndHeadSkippingGiveThePlainPathsTokens() {
+        for (String folder : List.of("pythia-tiny", "mamba-tiny")) {
+            try (Backend be = new CpuBackend()) {
+                HfModel m = HfModel.load(fixture(folder), be, null);
+                int[][] prompts = {tok.encode("the cat and the hat sat on the mat"), tok.encode("Anna"),
+                        tok.encode("what is the capital of it"), tok.encode("Anna Smith: 6")};
+                int[][] budgets = {{6, 9, 4, 3}, {5, 0, 7, 2}, {1, 1, 1, 1}};
+                for (int[] budget : budgets) {
+                    int[][] plain = BatchGreedy.generate(m.model(), prompts, budget, -1, false, (b, g, n) -> false, false);
+                    int[][] fast = BatchGreedy.generate(m.model(), prompts, budget, -1, false, (b, g, n) -> false, true);
+                    for (int i = 0; i < prompts.length; i++)
+                        assertArrayEquals(plain[i], fast[i], folder + " prompt " + i + " budgets " + java.util.Arrays.toString(budget));
+                }
+                int first = BatchGreedy.generate(m.model(), prompts, new int[]{1, 1, 1, 1}, -1, false, (b, g, n) -> false)[0][0];
+                BatchGreedy.Stop stop = (b, g, n) -> b == 2 && n == 3;
+                int[][] plain = BatchGreedy.generate(m.model(), prompts, new int[]{4, 4, 4, 4}, first, true, stop, false);
+                int[][] fast = BatchGreedy.generate(m.model(), prompts, new int[]{4, 4, 4, 4}, first, true, stop, true);
+                for (int i = 0; i < prompts.length; i++) assertArrayEquals(plain[i], fast[i], folder + " eos/stop, prompt " + i);
+                m.release();
+            }
+        }
+    }
+
     @Test
     void evaluatorScoresWhatTheModelWrites() {
         try (Backend be = new CpuBackend()) {
