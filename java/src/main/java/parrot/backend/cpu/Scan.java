@@ -1,7 +1,7 @@
 package parrot.backend.cpu;
 
 import parrot.backend.cpu.common.Parallel;
-import parrot.backend.cpu.common.Simd;
+import parrot.backend.cpu.common.ScanSimd;
 
 /**
  * Mamba's selective scan (mamba_ssm selective_scan_ref semantics, real A, time-varying B and C), forward,
@@ -26,18 +26,9 @@ final class Scan {
         return x > 20f ? x : (float) Math.log1p(Math.exp(x));
     }
 
-    private static final float EXP_MINUS_20 = (float) Math.exp(-20.0);
-
     /** d softplus / dx with torch's threshold (1 above 20). */
     static float softplusGrad(float x) {
         return x > 20f ? 1f : (float) (1.0 / (1.0 + Math.exp(-x)));
-    }
-
-    /** {@link #softplusGrad} of delta + bias for one step of a block of channels, the exponentials in one vector pass. */
-    private static void softplusGrads(float[] sg, float[] delta, float[] dBias, int i0, int d0, int nd) {
-        for (int dd = 0; dd < nd; dd++) sg[dd] = -(delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]));
-        Simd.exp(sg, 0, nd);
-        for (int dd = 0; dd < nd; dd++) sg[dd] = sg[dd] < EXP_MINUS_20 ? 1f : 1f / (1f + sg[dd]);  // x > 20: torch's threshold
     }
 
     private static int blocks(int d) {
@@ -52,40 +43,12 @@ final class Scan {
         return at;
     }
 
-    /** δ for one step of a block of channels: delta + bias, then softplus (this loop; Simd.softplus its vector form). */
-    private static void deltas(float[] dl, float[] delta, float[] dBias, boolean softplus, int i0, int d0, int nd) {
-        for (int dd = 0; dd < nd; dd++) dl[dd] = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
-        if (softplus && !Simd.softplus(dl, 0, nd))
-            for (int dd = 0; dd < nd; dd++) dl[dd] = softplus(dl[dd]);
-    }
-
-    /**
-     * One step of the recurrence for a block of channels, states laid out [N][nd]: e = exp(δ·A) (kept for the
-     * backward), hOut = e·hIn + δu·B, y = Σ_s C·hOut (s in order); hIn may be hOut. This loop defines the step;
-     * Simd.scanAdvance is its vector form.
-     */
-    static void advance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
-                        float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
-        java.util.Arrays.fill(y, 0, nd, 0f);
-        for (int s = 0; s < n; s++) {
-            float bs = bm[rb + s], cs = cm[rb + s];
-            int sb = s * nd;
-            for (int dd = 0; dd < nd; dd++) {
-                float ex = (float) Math.exp(dl[dd] * at[sb + dd]);
-                e[eb + sb + dd] = ex;
-                float v = ex * hIn[hib + sb + dd] + dub[dd] * bs;
-                hOut[hob + sb + dd] = v;
-                y[dd] += cs * v;
-            }
-        }
-    }
-
     /**
      * The adjoint of one step over all states. With g = ∂L/∂y, the state gradient dh (from later steps, [N][nd])
      * becomes dhn = dh + g·C and is carried back as dhn·e; per channel it adds to dDelta (∂L/∂δ after softplus),
      * duAcc (∂L/∂u) and dA ([N][nd], may be null); per state, Σ_channels g·h to pC[pb+s] and Σ_channels dhn·δ·u to
      * pB[pb+s] (either may be null). hs holds the state after the step at cur and before it at prev, es the step's
-     * exp(δ·A) at prev, dls its δ at jd. Simd.scanAdjoint is its vector form.
+     * exp(δ·A) at prev, dls its δ at jd. ScanSimd.adjoint is its vector form.
      */
     static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
                         float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
@@ -110,28 +73,105 @@ final class Scan {
         }
     }
 
+    /**
+     * δ for len steps of a block of channels, [len][nd] in dls, from delta's rows: delta + bias, then softplus
+     * (ScanSimd.softplus where the vector module is on, this loop's Math.log1p otherwise). With sg given, also
+     * softplus' = σ(delta + bias) there (as {@link #softplusGrad}; 1 without softplus).
+     */
+    private static void chunkDeltas(float[] dls, float[] sg, float[] delta, float[] dBias, boolean softplus, int rowI0,
+                                    int d, int d0, int nd, int len) {
+        for (int j = 0; j < len; j++) {
+            int i0 = rowI0 + j * d, jb = j * nd;
+            for (int dd = 0; dd < nd; dd++) dls[jb + dd] = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
+        }
+        int m = len * nd;
+        if (!softplus) {
+            if (sg != null) java.util.Arrays.fill(sg, 0, m, 1f);
+            return;
+        }
+        if (ScanSimd.softplus(dls, sg, 0, m)) return;
+        for (int i = 0; i < m; i++) {
+            if (sg != null) sg[i] = softplusGrad(dls[i]);
+            dls[i] = softplus(dls[i]);
+        }
+    }
+
+    /** [len][nd] rows of a [rows, d] tensor (from row rowI0/d, channels d0..d0+nd−1) into dst. */
+    private static void gather(float[] dst, float[] src, int rowI0, int d, int nd, int len) {
+        for (int j = 0; j < len; j++) System.arraycopy(src, rowI0 + j * d, dst, j * nd, nd);
+    }
+
+    /** e[eb + j·sz + s·nd + dd] = exp(δ_j·A): the plain loop ScanSimd.decays stands for. */
+    private static void decays(float[] e, int eb, float[] dls, float[] at, int len, int nd, int n) {
+        if (ScanSimd.decays(e, eb, dls, at, len, nd, n)) return;
+        int sz = n * nd;
+        for (int j = 0; j < len; j++)
+            for (int s = 0; s < n; s++)
+                for (int dd = 0; dd < nd; dd++)
+                    e[eb + j * sz + s * nd + dd] = (float) Math.exp(dls[j * nd + dd] * at[s * nd + dd]);
+    }
+
+    /**
+     * len steps of the recurrence for a block of channels, states [N][nd], from the state at hs[0]: h ← e·h +
+     * δu·B, y = Σ_s C·h (s in order) into ys[j·nd]; with keep the state after step j goes to hs[(j+1)·sz], else
+     * it stays at hs[0]. This loop defines the step; ScanSimd.recur is its vector form (fused multiply-adds).
+     */
+    private static void recur(float[] e, float[] hs, boolean keep, float[] dls, float[] us, float[] bm, float[] cm,
+                              int rb, float[] ys, int len, int nd, int n) {
+        if (ScanSimd.recur(e, hs, keep, dls, us, bm, cm, rb, ys, len, nd, n)) return;
+        int sz = n * nd;
+        for (int j = 0; j < len; j++) {
+            int eb = j * sz, hi = keep ? eb : 0, ho = keep ? eb + sz : 0, rj = rb + j * n, db = j * nd;
+            for (int dd = 0; dd < nd; dd++) ys[db + dd] = 0f;
+            for (int s = 0; s < n; s++) {
+                float bs = bm[rj + s], cs = cm[rj + s];
+                for (int dd = 0; dd < nd; dd++) {
+                    int i = s * nd + dd;
+                    float v = e[eb + i] * hs[hi + i] + dls[db + dd] * us[db + dd] * bs;
+                    hs[ho + i] = v;
+                    ys[db + dd] += cs * v;
+                }
+            }
+        }
+    }
+
+    /** σ(z) for len steps of a block of channels, [len][nd] (z's rows gathered first). */
+    private static void gateSigmoids(float[] sz, float[] z, int rowI0, int d, int nd, int len) {
+        gather(sz, z, rowI0, d, nd, len);
+        int m = len * nd;
+        if (!ScanSimd.sigmoid(sz, 0, m))
+            for (int i = 0; i < m; i++) sz[i] = Silu.sigmoid(sz[i]);
+    }
+
     static void forward(float[] out, float[] ckpt, float[] u, float[] delta, float[] a, float[] bm, float[] cm,
                         float[] dSkip, float[] z, float[] dBias, boolean softplus, int batch, int seqLen, int d,
                         int n, int chunk) {
         int nb = blocks(d), nChunks = (seqLen + chunk - 1) / chunk;
         Parallel.forRange(batch * nb, 1, (lo, hi) -> {
             for (int task = lo; task < hi; task++) {
-                int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
-                float[] at = aBlock(a, d0, nd, n), h = new float[n * nd], ex = new float[n * nd];
-                float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
-                for (int t = 0; t < seqLen; t++) {
-                    if (t % chunk == 0) saveCheckpoint(ckpt, ((b * nChunks + t / chunk) * d + d0) * n, h, nd, n);
-                    int row = b * seqLen + t, i0 = row * d + d0;
-                    deltas(dl, delta, dBias, softplus, i0, d0, nd);
-                    for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
-                    if (!Simd.scanAdvance(at, dl, ex, 0, h, 0, h, 0, dub, bm, cm, row * n, y, nd, n))
-                        advance(at, dl, ex, 0, h, 0, h, 0, dub, bm, cm, row * n, y, nd, n);
-                    for (int dd = 0; dd < nd; dd++) {
-                        int i = i0 + dd;
-                        float v = y[dd];
-                        if (dSkip != null) v += dSkip[d0 + dd] * u[i];
-                        if (z != null) v *= Silu.silu(z[i]);
-                        out[i] = v;
+                int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0, sz = n * nd;
+                int steps = Math.min(chunk, seqLen);
+                float[] at = aBlock(a, d0, nd, n), h = new float[sz], es = new float[steps * sz];
+                float[] dls = new float[steps * nd], us = new float[steps * nd], ys = new float[steps * nd];
+                float[] sig = z == null ? null : new float[steps * nd];
+                for (int k = 0; k < nChunks; k++) {
+                    int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
+                    int rowI0 = row0 * d + d0;
+                    saveCheckpoint(ckpt, ((b * nChunks + k) * d + d0) * n, h, nd, n);
+                    chunkDeltas(dls, null, delta, dBias, softplus, rowI0, d, d0, nd, len);
+                    gather(us, u, rowI0, d, nd, len);
+                    decays(es, 0, dls, at, len, nd, n);
+                    recur(es, h, false, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                    if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
+                    for (int j = 0; j < len; j++) {
+                        int i0 = rowI0 + j * d, jb = j * nd;
+                        for (int dd = 0; dd < nd; dd++) {
+                            int i = i0 + dd;
+                            float v = ys[jb + dd];
+                            if (dSkip != null) v += dSkip[d0 + dd] * us[jb + dd];
+                            if (sig != null) v *= z[i] * sig[jb + dd];
+                            out[i] = v;
+                        }
                     }
                 }
             }
@@ -163,40 +203,40 @@ final class Scan {
         Parallel.forRange(batch * nb, 1, (lo, hi) -> {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
-                int sz = nd * n;
+                int sz = nd * n, steps = Math.min(chunk, seqLen);
                 float[] at = aBlock(a, d0, nd, n);
-                float[] hs = new float[(chunk + 1) * sz];   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
-                float[] es = new float[chunk * sz];         // exp(δ·A) of each step, kept from the recompute
-                float[] ys = new float[chunk * nd];         // Σ_n C·h per step and channel
-                float[] dls = new float[chunk * nd];        // δ after bias and softplus
+                float[] hs = new float[(steps + 1) * sz];   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
+                float[] es = new float[steps * sz];         // exp(δ·A) of each step, kept from the recompute
+                float[] ys = new float[steps * nd];         // Σ_n C·h per step and channel
+                float[] dls = new float[steps * nd];        // δ after bias and softplus
+                float[] us = new float[steps * nd];         // u, [steps][nd]
+                float[] sgs = softplus ? new float[steps * nd] : null;  // softplus' at δ before softplus
+                float[] sig = z == null ? null : new float[steps * nd]; // σ(z)
                 float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps, [N][nd]
-                float[] dl = new float[nd], dub = new float[nd], y = new float[nd];
                 float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
-                float[] sg = softplus ? new float[nd] : null;  // softplus' at δ before softplus
                 float[] dA = pA == null ? null : new float[sz];
+                float[] acc = new float[2 * n * ScanSimd.lanes()];  // the adjoint kernel's carried sums
                 for (int k = nChunks - 1; k >= 0; k--) {
-                    int t0 = k * chunk, t1 = Math.min(seqLen, t0 + chunk);
+                    int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
+                    int rowI0 = row0 * d + d0;
                     loadCheckpoint(hs, ckpt, ((b * nChunks + k) * d + d0) * n, nd, n);
-                    for (int t = t0; t < t1; t++) {
-                        int j = t - t0, row = b * seqLen + t, i0 = row * d + d0;
-                        deltas(dl, delta, dBias, softplus, i0, d0, nd);
-                        for (int dd = 0; dd < nd; dd++) dub[dd] = dl[dd] * u[i0 + dd];
-                        if (!Simd.scanAdvance(at, dl, es, j * sz, hs, j * sz, hs, (j + 1) * sz, dub, bm, cm, row * n, y, nd, n))
-                            advance(at, dl, es, j * sz, hs, j * sz, hs, (j + 1) * sz, dub, bm, cm, row * n, y, nd, n);
-                        System.arraycopy(dl, 0, dls, j * nd, nd);
-                        System.arraycopy(y, 0, ys, j * nd, nd);
-                    }
-                    for (int t = t1 - 1; t >= t0; t--) {
-                        int j = t - t0, row = b * seqLen + t, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;
+                    chunkDeltas(dls, sgs, delta, dBias, softplus, rowI0, d, d0, nd, len);
+                    gather(us, u, rowI0, d, nd, len);
+                    decays(es, 0, dls, at, len, nd, n);
+                    recur(es, hs, true, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                    if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
+                    for (int j = len - 1; j >= 0; j--) {
+                        int row = row0 + j, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;
                         int pb = (blk * rows + row) * n, jd = j * nd;
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;
                             float gg = dout[i];
-                            uu[dd] = u[i];
-                            if (z != null) {
+                            uu[dd] = us[jd + dd];
+                            if (sig != null) {
                                 float ypre = ys[jd + dd] + (dSkip == null ? 0f : dSkip[ch] * uu[dd]);
-                                if (dz != null) dz[i] += gg * ypre * Silu.siluGrad(z[i]);
-                                gg *= Silu.silu(z[i]);
+                                float s = sig[jd + dd], x = z[i];
+                                if (dz != null) dz[i] += gg * ypre * (s * (1f + x * (1f - s)));
+                                gg *= x * s;
                             }
                             g[dd] = gg;
                             dDelta[dd] = 0f;
@@ -206,15 +246,14 @@ final class Scan {
                                 if (pD != null) pD[b * d + ch] += gg * uu[dd];
                             }
                         }
-                        if (!Simd.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
-                                pC, pb, nd, n))
+                        if (!ScanSimd.adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
+                                pC, pb, nd, n, acc))
                             adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
-                        if (softplus) softplusGrads(sg, delta, dBias, i0, d0, nd);
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;
                             if (du != null) du[i] += duAcc[dd];
                             float dd1 = dDelta[dd];
-                            if (softplus) dd1 *= sg[dd];
+                            if (softplus) dd1 *= sgs[jd + dd];
                             if (ddelta != null) ddelta[i] += dd1;
                             if (pBias != null) pBias[b * d + ch] += dd1;
                         }

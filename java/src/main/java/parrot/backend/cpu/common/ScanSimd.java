@@ -1,0 +1,142 @@
+package parrot.backend.cpu.common;
+
+/**
+ * The vector loops of Mamba's CPU ops (the selective scan, SiLU), over arrays only. Why a second façade beside
+ * {@link Simd}: HotSpot 17 keeps a Vector API value in registers only while every method it passes through is
+ * inlined; a helper taking or returning a vector that C2 has already compiled on its own ("already compiled into
+ * a big method") is then called, and every call boxes its vectors. That happened to Simd's softplus inside the
+ * scan (a quarter of Mamba's training time, ~45 ns an element against ~1 ns in a plain loop) depending on which
+ * method the JIT compiled first. Here no method takes or returns a vector: each loop has its exp written out,
+ * and the composed ops (softplus, sigmoid, the scan's factors) call the array exp on scratch rows.
+ *
+ * <p>Every method returns false, doing nothing, without the vector module (and for doubles, which the float64
+ * twin uses): the caller's plain loop, which defines the op, runs instead. The float methods give the same bits
+ * in every JIT tier (IEEE adds, multiplies, FMAs, divisions only) and the same bits whatever the split between
+ * vector body and scalar tail, except where a method says otherwise.
+ */
+public final class ScanSimd {
+    private static final boolean ON = Simd.vectorized();
+
+    private ScanSimd() {
+    }
+
+    /** a[off..off+n) = exp(a[off..off+n)), Simd.exp's polynomial (the same bits), in place. */
+    public static boolean exp(float[] a, int off, int n) {
+        if (!ON) return false;
+        ScanVectorOps.exp(a, off, n);
+        return true;
+    }
+
+    public static boolean exp(double[] a, int off, int n) {
+        return false;
+    }
+
+    /**
+     * Softplus with torch's threshold (x above 20 stays x), in place, and with sg given σ of the input into sg
+     * (softplus' derivative), from one exp: max(x, 0) + log1p(exp(−|x|)) with log1p as an odd series in
+     * t/(2 + t); within a few ulp of Math.log1p(Math.exp(x)) (ScanSimdTest), a different rounding from
+     * Simd.softplus's.
+     */
+    public static boolean softplus(float[] a, float[] sg, int off, int n) {
+        if (!ON) return false;
+        ScanVectorOps.softplus(a, sg, off, n);
+        return true;
+    }
+
+    public static boolean softplus(double[] a, double[] sg, int off, int n) {
+        return false;
+    }
+
+    /** a = 1/(1 + exp(−a)), in place (the vector exp: within a few ulp of the float rounding of the exact value). */
+    public static boolean sigmoid(float[] a, int off, int n) {
+        if (!ON) return false;
+        ScanVectorOps.sigmoid(a, off, n);
+        return true;
+    }
+
+    public static boolean sigmoid(double[] a, int off, int n) {
+        return false;
+    }
+
+    /** out[i] = x·σ(x) for x = in[i], i in [off, off+n). */
+    public static boolean silu(float[] out, float[] in, int off, int n) {
+        if (!ON) return false;
+        ScanVectorOps.silu(out, in, off, n);
+        return true;
+    }
+
+    public static boolean silu(double[] out, double[] in, int off, int n) {
+        return false;
+    }
+
+    /** din[i] += dout[i]·σ(x)·(1 + x·(1 − σ(x))) for x = in[i], i in [off, off+n). */
+    public static boolean siluBackward(float[] din, float[] dout, float[] in, int off, int n) {
+        if (!ON) return false;
+        ScanVectorOps.siluBackward(din, dout, in, off, n);
+        return true;
+    }
+
+    public static boolean siluBackward(double[] din, double[] dout, double[] in, int off, int n) {
+        return false;
+    }
+
+    /**
+     * The scan's decay factors for len steps of a block of nd channels: e[eb + j·n·nd + s·nd + o] =
+     * exp(dls[j·nd + o]·at[s·nd + o]) (at: A transposed to [N][nd]).
+     */
+    public static boolean decays(float[] e, int eb, float[] dls, float[] at, int len, int nd, int n) {
+        if (!ON) return false;
+        ScanVectorOps.decays(e, eb, dls, at, len, nd, n);
+        return true;
+    }
+
+    public static boolean decays(double[] e, int eb, double[] dls, double[] at, int len, int nd, int n) {
+        return false;
+    }
+
+    /**
+     * The recurrence over len steps of a block of nd channels, states [N][nd], from the state at hs[0..n·nd): per
+     * step j, h ← e_j·h + (δ_j·u_j)·B_j (a fused multiply-add), y_j = Σ_s C_j,s·h_s (fused, s in order), with e_j
+     * at e[j·n·nd], δ and u at dls/us[j·nd], B_j and C_j at bm/cm[rb + j·n]; y_j to ys[j·nd]. With keep, the state
+     * after step j goes to hs[(j+1)·n·nd] (hs holds len + 1 states), else it stays at hs[0]. Vectors over channels;
+     * the channels past the last full vector are the same operations on scalars.
+     */
+    public static boolean recur(float[] e, float[] hs, boolean keep, float[] dls, float[] us, float[] bm, float[] cm,
+                                int rb, float[] ys, int len, int nd, int n) {
+        if (!ON) return false;
+        ScanVectorOps.recur(e, hs, keep, dls, us, bm, cm, rb, ys, len, nd, n);
+        return true;
+    }
+
+    public static boolean recur(double[] e, double[] hs, boolean keep, double[] dls, double[] us, double[] bm,
+                                double[] cm, int rb, double[] ys, int len, int nd, int n) {
+        return false;
+    }
+
+    /**
+     * The adjoint of one scan step over all n states (the plain loop: Scan.adjoint), as Simd.scanAdjoint but with
+     * its accumulators kept in registers; acc is scratch of at least 2·n·{@link #lanes()} floats. Same bits as
+     * Simd.scanAdjoint.
+     */
+    public static boolean adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
+                                  int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
+                                  float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n,
+                                  float[] acc) {
+        if (!ON) return false;
+        ScanVectorOps.adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb,
+                nd, n, acc);
+        return true;
+    }
+
+    public static boolean adjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at, double[] dls,
+                                  int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb, double[] dDelta,
+                                  double[] duAcc, double[] dA, double[] pB, double[] pC, int pb, int nd, int n,
+                                  double[] acc) {
+        return false;
+    }
+
+    /** Float lanes of the vectors these kernels use (1 without the vector module). */
+    public static int lanes() {
+        return ON ? ScanVectorOps.lanes() : 1;
+    }
+}

@@ -1,0 +1,284 @@
+package parrot.backend.cpu.common;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link ScanSimd} on the Vector API. No method here takes or returns a vector (see ScanSimd for why): the exp
+ * polynomial is written out once, in {@link #exp}, and the other ops reach it through arrays (their own output
+ * row or a scratch row). The exp's constants and operations are those of VectorOps.expV, in the same order, so it
+ * gives the bits Simd.exp does. Shifts take their count as a vector: C2 in Java 17
+ * did not always intrinsify the shift by a scalar count (VectorSupport.broadcastInt) inside softplus, and one
+ * failed intrinsic boxes the vectors around it (the old softplus ran at ~10 ns an element).
+ */
+final class ScanVectorOps {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final int W = F.length();
+    /** Scratch rows are cut to this many floats (16 KiB), so a call allocates little whatever n is. */
+    private static final int PIECE = 4096;
+
+    private static final float EXP_HI = 88.3762626647949f, EXP_LO = -87.3365478515625f;
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f;   // 1.5·2^23: adding it rounds to an integer in the low bits
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+
+    private ScanVectorOps() {
+    }
+
+    static int lanes() {
+        return W;
+    }
+
+    // Cephes expf: x = k·ln2 + r, 1 + r + r²·p(r), times 2^k from exponent bits; input clamped to float's range.
+    static void exp(float[] a, int off, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += W) {
+            FloatVector x = FloatVector.fromArray(F, a, off + i).max(EXP_LO).min(EXP_HI);
+            FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+            FloatVector k = t.sub(ROUNDER);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
+            p = p.fma(r, FloatVector.broadcast(F, P2));
+            p = p.fma(r, FloatVector.broadcast(F, P3));
+            p = p.fma(r, FloatVector.broadcast(F, P4));
+            p = p.fma(r, FloatVector.broadcast(F, P5));
+            FloatVector e = p.mul(r).fma(r, r).add(1f);
+            IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS).add(127).lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
+            e.mul(bits.reinterpretAsFloats()).intoArray(a, off + i);
+        }
+        for (; i < n; i++) a[off + i] = expS(a[off + i]);
+    }
+
+    /** {@link #exp} on one float, the same operations in the same order. */
+    static float expS(float x) {
+        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(x, LOG2E, ROUNDER);
+        float k = t - ROUNDER;
+        float r = Math.fma(k, -LN2_HI, x);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = Math.fma(P0, r, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float e = Math.fma(p * r, r, r) + 1f;
+        int bits = ((Float.floatToRawIntBits(t) - ROUNDER_BITS) + 127) << 23;
+        return e * Float.intBitsToFloat(bits);
+    }
+
+    /*
+     * softplus(x) = max(x, 0) + log1p(t), t = exp(−|x|) in (0, 1], and log1p(t) = 2·atanh(w), w = t/(2 + t) in
+     * (0, 1/3]: 2w·(1 + w²/3 + w⁴/5 + … + w¹⁴/15), whose next term is below 2e−9 of the value. No exponent bits
+     * are taken apart (C2 in Java 17 did not always intrinsify the int shifts and reinterprets that needs inside
+     * this loop, and one failed intrinsic boxes every vector around it); one exp, one division, eight FMAs. Above
+     * torch's threshold of 20, log1p(t) < 2.1e−9 is below half an ulp of x, so the result is x, as torch's. For
+     * x < −87.3 the exp's clamp gives float's smallest normal (1.2e−38) rather than a subnormal.
+     * The same exp gives σ(x) = 1/(1 + t) for x >= 0, t/(1 + t) below: softplus' derivative, for the backward.
+     */
+    private static final float C3 = 1f / 3, C5 = 1f / 5, C7 = 1f / 7, C9 = 1f / 9, C11 = 1f / 11, C13 = 1f / 13,
+            C15 = 1f / 15;
+
+    /** a ← softplus(a); with sg given, sg[off..off+n) ← σ(a) of the input (sg may not be a). */
+    static void softplus(float[] a, float[] sg, int off, int n) {
+        float[] t = new float[Math.min(n, PIECE)];
+        for (int p0 = 0; p0 < n; p0 += PIECE) {
+            int len = Math.min(PIECE, n - p0), base = off + p0, i = 0;
+            for (int up = F.loopBound(len); i < up; i += W)
+                FloatVector.fromArray(F, a, base + i).abs().neg().intoArray(t, i);
+            for (; i < len; i++) t[i] = -Math.abs(a[base + i]);
+            exp(t, 0, len);
+            i = 0;
+            FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);
+            for (int up = F.loopBound(len); i < up; i += W) {
+                FloatVector x = FloatVector.fromArray(F, a, base + i), tv = FloatVector.fromArray(F, t, i);
+                FloatVector w = tv.div(tv.add(2f)), z = w.mul(w);
+                FloatVector p = FloatVector.broadcast(F, C15).fma(z, FloatVector.broadcast(F, C13));
+                p = p.fma(z, FloatVector.broadcast(F, C11));
+                p = p.fma(z, FloatVector.broadcast(F, C9));
+                p = p.fma(z, FloatVector.broadcast(F, C7));
+                p = p.fma(z, FloatVector.broadcast(F, C5));
+                p = p.fma(z, FloatVector.broadcast(F, C3));
+                p = p.fma(z, one);
+                FloatVector w2 = w.add(w);
+                if (sg != null) {
+                    FloatVector q = one.div(tv.add(1f));
+                    q.mul(tv).blend(q, x.compare(VectorOperators.GE, 0f)).intoArray(sg, base + i);
+                }
+                w2.fma(p, x.max(zero)).intoArray(a, base + i);
+            }
+            for (; i < len; i++) {
+                float x = a[base + i], tv = t[i];
+                float w = tv / (tv + 2f), z = w * w;
+                float p = Math.fma(C15, z, C13);
+                p = Math.fma(p, z, C11);
+                p = Math.fma(p, z, C9);
+                p = Math.fma(p, z, C7);
+                p = Math.fma(p, z, C5);
+                p = Math.fma(p, z, C3);
+                p = Math.fma(p, z, 1f);
+                if (sg != null) {
+                    float q = 1f / (tv + 1f);
+                    sg[base + i] = x >= 0f ? q : q * tv;
+                }
+                a[base + i] = Math.fma(w + w, p, Math.max(x, 0f));
+            }
+        }
+    }
+
+    /** a = 1/(1 + exp(−a)) in place: negate, {@link #exp}, then the division. */
+    static void sigmoid(float[] a, int off, int n) {
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += W)
+            FloatVector.fromArray(F, a, off + i).neg().intoArray(a, off + i);
+        for (; i < n; i++) a[off + i] = -a[off + i];
+        exp(a, off, n);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        i = 0;
+        for (int up = F.loopBound(n); i < up; i += W)
+            one.div(FloatVector.fromArray(F, a, off + i).add(1f)).intoArray(a, off + i);
+        for (; i < n; i++) a[off + i] = 1f / (a[off + i] + 1f);
+    }
+
+    /** out = x·σ(x), σ as {@link #sigmoid}; out may not be in. */
+    static void silu(float[] out, float[] in, int off, int n) {
+        System.arraycopy(in, off, out, off, n);
+        sigmoid(out, off, n);
+        int i = 0;
+        for (int up = F.loopBound(n); i < up; i += W)
+            FloatVector.fromArray(F, in, off + i).mul(FloatVector.fromArray(F, out, off + i)).intoArray(out, off + i);
+        for (; i < n; i++) out[off + i] = in[off + i] * out[off + i];
+    }
+
+    /** din += dout·σ(x)·(1 + x·(1 − σ(x))), multiplies and adds in the order Silu.siluGrad writes them. */
+    static void siluBackward(float[] din, float[] dout, float[] in, int off, int n) {
+        float[] s = new float[Math.min(n, PIECE)];
+        for (int p0 = 0; p0 < n; p0 += PIECE) {
+            int len = Math.min(PIECE, n - p0), base = off + p0;
+            System.arraycopy(in, base, s, 0, len);
+            sigmoid(s, 0, len);
+            int i = 0;
+            FloatVector one = FloatVector.broadcast(F, 1f);
+            for (int up = F.loopBound(len); i < up; i += W) {
+                FloatVector sv = FloatVector.fromArray(F, s, i), x = FloatVector.fromArray(F, in, base + i);
+                FloatVector g = sv.mul(x.mul(one.sub(sv)).add(1f));
+                FloatVector.fromArray(F, dout, base + i).mul(g).add(FloatVector.fromArray(F, din, base + i))
+                        .intoArray(din, base + i);
+            }
+            for (; i < len; i++) {
+                float sv = s[i], x = in[base + i];
+                din[base + i] += dout[base + i] * (sv * (1f + x * (1f - sv)));
+            }
+        }
+    }
+
+    static void decays(float[] e, int eb, float[] dls, float[] at, int len, int nd, int n) {
+        int sz = n * nd, vec = nd - nd % W;
+        for (int j = 0; j < len; j++) {
+            int jb = eb + j * sz, db = j * nd;
+            for (int o = 0; o < vec; o += W) {
+                FloatVector dv = FloatVector.fromArray(F, dls, db + o);
+                for (int s = 0; s < n; s++)
+                    dv.mul(FloatVector.fromArray(F, at, s * nd + o)).intoArray(e, jb + s * nd + o);
+            }
+            for (int o = vec; o < nd; o++)
+                for (int s = 0; s < n; s++) e[jb + s * nd + o] = dls[db + o] * at[s * nd + o];
+        }
+        exp(e, eb, len * sz);
+    }
+
+    static void recur(float[] e, float[] hs, boolean keep, float[] dls, float[] us, float[] bm, float[] cm, int rb,
+                      float[] ys, int len, int nd, int n) {
+        int sz = n * nd, vec = nd - nd % W;
+        for (int j = 0; j < len; j++) {
+            int eb = j * sz, hi = keep ? j * sz : 0, ho = keep ? hi + sz : 0, rj = rb + j * n, db = j * nd;
+            for (int o = 0; o < vec; o += W) {
+                FloatVector dub = FloatVector.fromArray(F, dls, db + o).mul(FloatVector.fromArray(F, us, db + o));
+                FloatVector y = FloatVector.zero(F);
+                for (int s = 0; s < n; s++) {
+                    int i = s * nd + o;
+                    FloatVector v = FloatVector.fromArray(F, e, eb + i)
+                            .fma(FloatVector.fromArray(F, hs, hi + i), dub.mul(bm[rj + s]));
+                    v.intoArray(hs, ho + i);
+                    y = v.fma(FloatVector.broadcast(F, cm[rj + s]), y);
+                }
+                y.intoArray(ys, db + o);
+            }
+            for (int o = vec; o < nd; o++) {
+                float dub = dls[db + o] * us[db + o], y = 0f;
+                for (int s = 0; s < n; s++) {
+                    int i = s * nd + o;
+                    float v = Math.fma(e[eb + i], hs[hi + i], dub * bm[rj + s]);
+                    hs[ho + i] = v;
+                    y = Math.fma(v, cm[rj + s], y);
+                }
+                ys[db + o] = y;
+            }
+        }
+    }
+
+    /**
+     * VectorOps.scanAdjoint with the loops swapped: channel vectors outside, states inside, so g, u, δ and the
+     * dDelta/duAcc accumulators stay in registers over the states instead of being reloaded and stored for each.
+     * The per-state sums over channels (for dB, dC) carry from one channel vector to the next through acc
+     * ([2][n][W]), in the order the original kernel sums them, so the bits are the same.
+     */
+    static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
+                        float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
+                        float[] dA, float[] pB, float[] pC, int pb, int nd, int n, float[] acc) {
+        int vec = F.loopBound(nd), cb = n * W;
+        for (int o = 0; o < vec; o += W) {
+            FloatVector gv = FloatVector.fromArray(F, g, o), uv = FloatVector.fromArray(F, uu, o);
+            FloatVector dlv = FloatVector.fromArray(F, dls, jd + o);
+            FloatVector dd = FloatVector.fromArray(F, dDelta, o), du = FloatVector.fromArray(F, duAcc, o);
+            for (int s = 0; s < n; s++) {
+                int i = s * nd + o, ai = s * W;
+                FloatVector bsv = FloatVector.broadcast(F, bm[rb + s]), csv = FloatVector.broadcast(F, cm[rb + s]);
+                FloatVector accB = o == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, ai);
+                FloatVector accC = o == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, cb + ai);
+                FloatVector ex = FloatVector.fromArray(F, es, prev + i);
+                gv.fma(FloatVector.fromArray(F, hs, cur + i), accC).intoArray(acc, cb + ai);
+                FloatVector dhn = gv.fma(csv, FloatVector.fromArray(F, dh, i));
+                FloatVector ddA = dhn.mul(FloatVector.fromArray(F, hs, prev + i)).mul(ex);
+                dd = ddA.fma(FloatVector.fromArray(F, at, i), dhn.mul(bsv).fma(uv, dd));
+                if (dA != null) ddA.fma(dlv, FloatVector.fromArray(F, dA, i)).intoArray(dA, i);
+                FloatVector t = dhn.mul(dlv);
+                t.fma(uv, accB).intoArray(acc, ai);
+                du = t.fma(bsv, du);
+                dhn.mul(ex).intoArray(dh, i);
+            }
+            dd.intoArray(dDelta, o);
+            du.intoArray(duAcc, o);
+        }
+        for (int s = 0; s < n; s++) {
+            float bs = bm[rb + s], cs = cm[rb + s], sB = 0f, sC = 0f;
+            if (vec > 0) {
+                sB = FloatVector.fromArray(F, acc, s * W).reduceLanes(VectorOperators.ADD);
+                sC = FloatVector.fromArray(F, acc, cb + s * W).reduceLanes(VectorOperators.ADD);
+            }
+            int sb = s * nd;
+            for (int c = vec; c < nd; c++) {
+                int i = sb + c;
+                float ex = es[prev + i], dlv = dls[jd + c];
+                sC += g[c] * hs[cur + i];
+                float dhn = dh[i] + g[c] * cs;
+                float ddA = dhn * hs[prev + i] * ex;
+                dDelta[c] += ddA * at[i] + dhn * bs * uu[c];
+                if (dA != null) dA[i] += ddA * dlv;
+                float t = dhn * dlv;
+                sB += t * uu[c];
+                duAcc[c] += t * bs;
+                dh[i] = dhn * ex;
+            }
+            if (pC != null) pC[pb + s] += sC;
+            if (pB != null) pB[pb + s] += sB;
+        }
+    }
+}

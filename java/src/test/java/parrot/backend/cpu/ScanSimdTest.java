@@ -1,0 +1,134 @@
+package parrot.backend.cpu;
+
+import org.junit.jupiter.api.Test;
+import parrot.backend.cpu.common.ScanSimd;
+import parrot.backend.cpu.common.Simd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Mamba's vector kernels (ScanSimd): softplus and its derivative within a few ulp of double-precision references,
+ * torch's threshold, the exp giving Simd.exp's bits, SiLU and its gradient close to the scalar definitions, and the
+ * vector body and scalar tail giving the same bits (so a run's numbers do not depend on where a block ends).
+ */
+class ScanSimdTest {
+    private static final int ULPS = 4;
+
+    private static float ulps(float want, float got) {
+        return Math.abs(want - got) / Math.ulp(want);
+    }
+
+    private static float[] grid(int n, float lo, float hi) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = lo + (hi - lo) * i / (n - 1);
+        return x;
+    }
+
+    @Test
+    void softplusAndItsDerivativeAreCloseToDoubleReferences() {
+        float[] x = grid(40009, -80f, 30f);                  // odd: the scalar tail runs too
+        float[] special = {20f, Math.nextUp(20f), Math.nextDown(20f), 0f, -0f, 1e-7f, -1e-7f, 17f, -17f, -6.9f, -2.3f};
+        System.arraycopy(special, 0, x, 0, special.length);
+        float[] y = x.clone(), sg = new float[x.length];
+        assertTrue(ScanSimd.softplus(y, sg, 0, x.length), "the tests run with the vector module");
+        float worst = 0;
+        for (int i = 0; i < x.length; i++) {
+            float want = x[i] > 20f ? x[i] : (float) Math.log1p(Math.exp(x[i]));
+            float u = ulps(want, y[i]);
+            worst = Math.max(worst, u);
+            assertTrue(u <= ULPS, "softplus(" + x[i] + ") = " + y[i] + ", want " + want + " (" + u + " ulp)");
+            float wantSg = (float) (1 / (1 + Math.exp(-(double) x[i])));
+            assertTrue(ulps(wantSg, sg[i]) <= ULPS, "σ(" + x[i] + ") = " + sg[i] + ", want " + wantSg);
+        }
+        assertEquals(Math.nextUp(20f), y[1], "above 20 softplus is the identity, as in torch");
+        assertTrue(worst > 0, "compared against an independent reference");
+    }
+
+    @Test
+    void softplusOfExtremes() {
+        float[] x = {-87f, -100f, Float.NEGATIVE_INFINITY, 1e30f, Float.POSITIVE_INFINITY, Float.NaN};
+        float[] y = x.clone();
+        ScanSimd.softplus(y, null, 0, y.length);
+        // below exp's range the result clamps at float's smallest normal: off by < 1.2e-38 absolute
+        for (int i = 0; i < 3; i++)
+            assertEquals((float) Math.log1p(Math.exp(x[i])), y[i], 1.2e-38f, "softplus(" + x[i] + ")");
+        assertEquals(1e30f, y[3]);
+        assertEquals(Float.POSITIVE_INFINITY, y[4]);
+        assertTrue(Float.isNaN(y[5]), "NaN stays NaN");
+    }
+
+    @Test
+    void expIsSimdExp() {
+        float[] x = grid(1003, -90f, 90f), a = x.clone(), b = x.clone();
+        Simd.exp(a, 0, a.length);
+        ScanSimd.exp(b, 0, b.length);
+        assertArrayEquals(a, b);
+    }
+
+    @Test
+    void siluAndItsGradientAreCloseToTheScalarDefinitions() {
+        float[] x = grid(20011, -40f, 40f), out = new float[x.length], dout = new float[x.length], din = new float[x.length];
+        java.util.Arrays.fill(dout, 1f);
+        ScanSimd.silu(out, x, 0, x.length);
+        ScanSimd.siluBackward(din, dout, x, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            float want = Silu.silu(x[i]), wantG = Silu.siluGrad(x[i]);
+            assertEquals(want, out[i], ULPS * Math.ulp(want) + 1e-37f, "silu(" + x[i] + ")");
+            // the gradient's 1 − σ cancels for large x: compare at the scale of its terms
+            assertEquals(wantG, din[i], 1e-6f * Math.max(1f, Math.abs(x[i])) + 1e-37f, "silu'(" + x[i] + ")");
+        }
+    }
+
+    @Test
+    void vectorBodyAndScalarTailAgreeBitwise() {
+        java.util.Random r = new java.util.Random(5);
+        float[] x = new float[523];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 10);
+        float[] all = x.clone(), allSg = new float[x.length];
+        ScanSimd.softplus(all, allSg, 0, x.length);
+        float[] sig = x.clone();
+        ScanSimd.sigmoid(sig, 0, x.length);
+        for (int i = 0; i < x.length; i++) {                    // each element alone: all scalar tail
+            float[] one = {x[i]}, oneSg = new float[1], s = {x[i]};
+            ScanSimd.softplus(one, oneSg, 0, 1);
+            ScanSimd.sigmoid(s, 0, 1);
+            assertEquals(all[i], one[0], 0f, "softplus at " + i);
+            assertEquals(allSg[i], oneSg[0], 0f, "σ at " + i);
+            assertEquals(sig[i], s[0], 0f, "sigmoid at " + i);
+        }
+    }
+
+    @Test
+    void recurrenceMatchesItsDefinitionWithAPartialBlock() {
+        // 11 channels: one full vector (8 lanes on AVX2) and a scalar tail, or all tail on narrower machines
+        int len = 9, nd = 11, n = 5, sz = n * nd;
+        java.util.Random r = new java.util.Random(3);
+        float[] e = new float[len * sz], dls = new float[len * nd], us = new float[len * nd];
+        float[] bm = new float[len * n], cm = new float[len * n];
+        for (float[] a : new float[][]{e, dls, us, bm, cm})
+            for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+        float[] hs = new float[(len + 1) * sz], ys = new float[len * nd];
+        for (int i = 0; i < sz; i++) hs[i] = (float) r.nextGaussian();
+        float[] h = java.util.Arrays.copyOf(hs, sz), ys2 = new float[len * nd];
+        assertTrue(ScanSimd.recur(e, hs, true, dls, us, bm, cm, 0, ys, len, nd, n));
+        assertTrue(ScanSimd.recur(e, h, false, dls, us, bm, cm, 0, ys2, len, nd, n));
+        assertArrayEquals(ys, ys2, "keeping the states does not change y");
+        assertArrayEquals(java.util.Arrays.copyOfRange(hs, len * sz, (len + 1) * sz), h, "the last state");
+        double[] hd = new double[sz];
+        for (int i = 0; i < sz; i++) hd[i] = hs[i];
+        for (int j = 0; j < len; j++) {
+            for (int o = 0; o < nd; o++) {
+                double y = 0;
+                for (int s = 0; s < n; s++) {
+                    int i = s * nd + o;
+                    hd[i] = e[j * sz + i] * hd[i] + (double) dls[j * nd + o] * us[j * nd + o] * bm[j * n + s];
+                    y += cm[j * n + s] * hd[i];
+                    assertEquals(hd[i], hs[(j + 1) * sz + i], 1e-4 * (1 + Math.abs(hd[i])), "h at step " + j);
+                }
+                assertEquals(y, ys[j * nd + o], 1e-4 * (1 + Math.abs(y)), "y at step " + j + ", channel " + o);
+            }
+        }
+    }
+}
