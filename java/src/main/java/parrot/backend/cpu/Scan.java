@@ -151,7 +151,8 @@ final class Scan {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0, sz = n * nd;
                 int steps = Math.min(chunk, seqLen);
-                float[] at = aBlock(a, d0, nd, n), h = new float[sz], es = new float[steps * sz];
+                float[] at = aBlock(a, d0, nd, n), h = new float[sz];
+                float[] es = null;                          // the plain loops' factors, made when they run
                 float[] dls = new float[steps * nd], us = new float[steps * nd], ys = new float[steps * nd];
                 float[] sig = z == null ? null : new float[steps * nd];
                 for (int k = 0; k < nChunks; k++) {
@@ -160,8 +161,11 @@ final class Scan {
                     saveCheckpoint(ckpt, ((b * nChunks + k) * d + d0) * n, h, nd, n);
                     chunkDeltas(dls, null, delta, dBias, softplus, rowI0, d, d0, nd, len);
                     gather(us, u, rowI0, d, nd, len);
-                    decays(es, 0, dls, at, len, nd, n);
-                    recur(es, h, false, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                    if (!ScanSimd.advance(at, dls, us, bm, cm, row0 * n, null, h, false, ys, len, nd, n)) {
+                        if (es == null) es = new float[steps * sz];
+                        decays(es, 0, dls, at, len, nd, n);
+                        recur(es, h, false, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                    }
                     if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
                     for (int j = 0; j < len; j++) {
                         int i0 = rowI0 + j * d, jb = j * nd;
@@ -222,8 +226,10 @@ final class Scan {
                     loadCheckpoint(hs, ckpt, ((b * nChunks + k) * d + d0) * n, nd, n);
                     chunkDeltas(dls, sgs, delta, dBias, softplus, rowI0, d, d0, nd, len);
                     gather(us, u, rowI0, d, nd, len);
-                    decays(es, 0, dls, at, len, nd, n);
-                    recur(es, hs, true, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                    if (!ScanSimd.advance(at, dls, us, bm, cm, row0 * n, es, hs, true, ys, len, nd, n)) {
+                        decays(es, 0, dls, at, len, nd, n);
+                        recur(es, hs, true, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                    }
                     if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
                     for (int j = len - 1; j >= 0; j--) {
                         int row = row0 + j, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;

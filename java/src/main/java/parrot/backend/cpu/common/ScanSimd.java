@@ -114,6 +114,22 @@ public final class ScanSimd {
     }
 
     /**
+     * {@link #decays} then {@link #recur} for len steps in one pass, the factors stored to e only where e is not
+     * null (then e[j·n·nd + s·nd + o] as decays writes them); the same bits as the two calls.
+     */
+    public static boolean advance(float[] at, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e,
+                                  float[] hs, boolean keep, float[] ys, int len, int nd, int n) {
+        if (!ON) return false;
+        ScanVectorOps.advance(at, dls, us, bm, cm, rb, e, hs, keep, ys, len, nd, n);
+        return true;
+    }
+
+    public static boolean advance(double[] at, double[] dls, double[] us, double[] bm, double[] cm, int rb,
+                                  double[] e, double[] hs, boolean keep, double[] ys, int len, int nd, int n) {
+        return false;
+    }
+
+    /**
      * The adjoint of one scan step over all n states (the plain loop: Scan.adjoint), as Simd.scanAdjoint but with
      * its accumulators kept in registers; acc is scratch of at least 2·n·{@link #lanes()} floats. Same bits as
      * Simd.scanAdjoint.

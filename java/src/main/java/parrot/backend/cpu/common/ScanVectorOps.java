@@ -225,6 +225,58 @@ final class ScanVectorOps {
     }
 
     /**
+     * {@link #decays} then {@link #recur} in one pass: each exp(δ·A) is computed where it is used (the same
+     * operations as {@link #exp}, written out again here because a vector cannot go through a call; see ScanSimd)
+     * and stored to e only where e is given (the backward keeps them; the forward does not need them), so the
+     * factors make no round trip through memory. The same bits as the two passes.
+     */
+    static void advance(float[] at, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e, float[] hs,
+                        boolean keep, float[] ys, int len, int nd, int n) {
+        int sz = n * nd, vec = nd - nd % W;
+        IntVector shift = IntVector.broadcast(I, 23);
+        for (int j = 0; j < len; j++) {
+            int eb = j * sz, hi = keep ? j * sz : 0, ho = keep ? hi + sz : 0, rj = rb + j * n, db = j * nd;
+            for (int o = 0; o < vec; o += W) {
+                FloatVector dl = FloatVector.fromArray(F, dls, db + o);
+                FloatVector dub = dl.mul(FloatVector.fromArray(F, us, db + o));
+                FloatVector y = FloatVector.zero(F);
+                for (int s = 0; s < n; s++) {
+                    int i = s * nd + o;
+                    FloatVector x = dl.mul(FloatVector.fromArray(F, at, i)).max(EXP_LO).min(EXP_HI);
+                    FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+                    FloatVector k = t.sub(ROUNDER);
+                    FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                    r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                    FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
+                    p = p.fma(r, FloatVector.broadcast(F, P2));
+                    p = p.fma(r, FloatVector.broadcast(F, P3));
+                    p = p.fma(r, FloatVector.broadcast(F, P4));
+                    p = p.fma(r, FloatVector.broadcast(F, P5));
+                    FloatVector ex = p.mul(r).fma(r, r).add(1f).mul(t.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
+                            .lanewise(VectorOperators.LSHL, shift).reinterpretAsFloats());
+                    if (e != null) ex.intoArray(e, eb + i);
+                    FloatVector v = ex.fma(FloatVector.fromArray(F, hs, hi + i), dub.mul(bm[rj + s]));
+                    v.intoArray(hs, ho + i);
+                    y = v.fma(FloatVector.broadcast(F, cm[rj + s]), y);
+                }
+                y.intoArray(ys, db + o);
+            }
+            for (int o = vec; o < nd; o++) {
+                float dl = dls[db + o], dub = dl * us[db + o], y = 0f;
+                for (int s = 0; s < n; s++) {
+                    int i = s * nd + o;
+                    float ex = expS(dl * at[i]);
+                    if (e != null) e[eb + i] = ex;
+                    float v = Math.fma(ex, hs[hi + i], dub * bm[rj + s]);
+                    hs[ho + i] = v;
+                    y = Math.fma(v, cm[rj + s], y);
+                }
+                ys[db + o] = y;
+            }
+        }
+    }
+
+    /**
      * VectorOps.scanAdjoint with the loops swapped: channel vectors outside, states inside, so g, u, δ and the
      * dDelta/duAcc accumulators stay in registers over the states instead of being reloaded and stored for each.
      * The per-state sums over channels (for dB, dC) carry from one channel vector to the next through acc
