@@ -37,10 +37,14 @@ final class ScanVectorOps {
     }
 
     // Cephes expf: x = k·ln2 + r, 1 + r + r²·p(r), times 2^k from exponent bits; input clamped to float's range.
+    // The clamp is a compare and blend per side, not max/min: C2 gives FloatVector.max/min Math.max's NaN and −0
+    // rules with ~4 instructions each on AVX2, a third of this loop's time; on [EXP_LO, EXP_HI]'s bounds and NaN
+    // (compares false: NaN stays NaN) the blends give the same values, so the same bits as VectorOps.expV.
     static void exp(float[] a, int off, int n) {
         int i = 0;
         for (int up = F.loopBound(n); i < up; i += W) {
-            FloatVector x = FloatVector.fromArray(F, a, off + i).max(EXP_LO).min(EXP_HI);
+            FloatVector x = FloatVector.fromArray(F, a, off + i);
+            x = x.blend(EXP_LO, x.compare(VectorOperators.LT, EXP_LO)).blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
             FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
             FloatVector k = t.sub(ROUNDER);
             FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
@@ -242,7 +246,8 @@ final class ScanVectorOps {
                 FloatVector y = FloatVector.zero(F);
                 for (int s = 0; s < n; s++) {
                     int i = s * nd + o;
-                    FloatVector x = dl.mul(FloatVector.fromArray(F, at, i)).max(EXP_LO).min(EXP_HI);
+                    FloatVector x = dl.mul(FloatVector.fromArray(F, at, i));
+                    x = x.blend(EXP_LO, x.compare(VectorOperators.LT, EXP_LO)).blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
                     FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
                     FloatVector k = t.sub(ROUNDER);
                     FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
@@ -276,15 +281,23 @@ final class ScanVectorOps {
         }
     }
 
-    /**
-     * VectorOps.scanAdjoint with the loops swapped: channel vectors outside, states inside, so g, u, δ and the
-     * dDelta/duAcc accumulators stay in registers over the states instead of being reloaded and stored for each.
-     * The per-state sums over channels (for dB, dC) carry from one channel vector to the next through acc
-     * ([2][n][W]), in the order the original kernel sums them, so the bits are the same.
-     */
+    /** The adjoint of one scan step (ScanSimd.adjoint): {@link #adjointPair} for blocks of two vectors, else {@link #adjointVectors}. */
     static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
                         float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
                         float[] dA, float[] pB, float[] pC, int pb, int nd, int n, float[] acc) {
+        if (nd == 2 * W) adjointPair(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
+        else adjointVectors(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n, acc);
+    }
+
+    /**
+     * {@link #adjoint} for any nd: channel vectors outside, states inside, so g, u, δ and the dDelta/duAcc
+     * accumulators stay in registers over the states instead of being reloaded and stored for each; then the
+     * channels past the last full vector as scalars. The per-state sums over channels (for dB, dC) carry from one
+     * channel vector to the next through acc ([2][n][W]), lanes reduced after the last vector, the tail added after.
+     */
+    static void adjointVectors(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
+                               float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
+                               float[] dA, float[] pB, float[] pC, int pb, int nd, int n, float[] acc) {
         int vec = F.loopBound(nd), cb = n * W;
         for (int o = 0; o < vec; o += W) {
             FloatVector gv = FloatVector.fromArray(F, g, o), uv = FloatVector.fromArray(F, uu, o);
@@ -332,5 +345,52 @@ final class ScanVectorOps {
             if (pC != null) pC[pb + s] += sC;
             if (pB != null) pB[pb + s] += sB;
         }
+    }
+
+    /**
+     * {@link #adjoint} for a block of exactly two vectors of channels (16 channels on AVX2): both vectors per state
+     * in one iteration, so the two chains of dDelta's fused multiply-adds (two per state, the loop's longest
+     * dependency) overlap, and the per-state sums over channels finish in registers (no acc round trip). Each lane
+     * does the same operations in the same order as in adjoint, and the sums over channels add the first vector's
+     * lanes before the second's as adjoint's acc does, so the bits are the same (ScanSimdTest).
+     */
+    private static void adjointPair(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
+                                    int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
+                                    float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
+        FloatVector g0 = FloatVector.fromArray(F, g, 0), u0 = FloatVector.fromArray(F, uu, 0);
+        FloatVector g1 = FloatVector.fromArray(F, g, W), u1 = FloatVector.fromArray(F, uu, W);
+        FloatVector dl0 = FloatVector.fromArray(F, dls, jd), dl1 = FloatVector.fromArray(F, dls, jd + W);
+        FloatVector dd0 = FloatVector.fromArray(F, dDelta, 0), du0 = FloatVector.fromArray(F, duAcc, 0);
+        FloatVector dd1 = FloatVector.fromArray(F, dDelta, W), du1 = FloatVector.fromArray(F, duAcc, W);
+        FloatVector zero = FloatVector.zero(F);
+        for (int s = 0; s < n; s++) {
+            int i = s * nd;
+            FloatVector bsv = FloatVector.broadcast(F, bm[rb + s]), csv = FloatVector.broadcast(F, cm[rb + s]);
+            FloatVector ex0 = FloatVector.fromArray(F, es, prev + i), ex1 = FloatVector.fromArray(F, es, prev + i + W);
+            FloatVector accC = g1.fma(FloatVector.fromArray(F, hs, cur + i + W),
+                    g0.fma(FloatVector.fromArray(F, hs, cur + i), zero));
+            FloatVector dhn0 = g0.fma(csv, FloatVector.fromArray(F, dh, i));
+            FloatVector dhn1 = g1.fma(csv, FloatVector.fromArray(F, dh, i + W));
+            FloatVector ddA0 = dhn0.mul(FloatVector.fromArray(F, hs, prev + i)).mul(ex0);
+            FloatVector ddA1 = dhn1.mul(FloatVector.fromArray(F, hs, prev + i + W)).mul(ex1);
+            dd0 = ddA0.fma(FloatVector.fromArray(F, at, i), dhn0.mul(bsv).fma(u0, dd0));
+            dd1 = ddA1.fma(FloatVector.fromArray(F, at, i + W), dhn1.mul(bsv).fma(u1, dd1));
+            if (dA != null) {
+                ddA0.fma(dl0, FloatVector.fromArray(F, dA, i)).intoArray(dA, i);
+                ddA1.fma(dl1, FloatVector.fromArray(F, dA, i + W)).intoArray(dA, i + W);
+            }
+            FloatVector t0 = dhn0.mul(dl0), t1 = dhn1.mul(dl1);
+            FloatVector accB = t1.fma(u1, t0.fma(u0, zero));
+            du0 = t0.fma(bsv, du0);
+            du1 = t1.fma(bsv, du1);
+            dhn0.mul(ex0).intoArray(dh, i);
+            dhn1.mul(ex1).intoArray(dh, i + W);
+            if (pC != null) pC[pb + s] += accC.reduceLanes(VectorOperators.ADD);
+            if (pB != null) pB[pb + s] += accB.reduceLanes(VectorOperators.ADD);
+        }
+        dd0.intoArray(dDelta, 0);
+        dd1.intoArray(dDelta, W);
+        du0.intoArray(duAcc, 0);
+        du1.intoArray(duAcc, W);
     }
 }
