@@ -101,9 +101,8 @@ final class Scan {
         for (int j = 0; j < len; j++) System.arraycopy(src, rowI0 + j * d, dst, j * nd, nd);
     }
 
-    /** e[eb + j·sz + s·nd + dd] = exp(δ_j·A): the plain loop ScanSimd.decays stands for. */
+    /** e[eb + j·sz + s·nd + dd] = exp(δ_j·A): with {@link #recur}, the plain loops ScanSimd.advance stands for. */
     private static void decays(float[] e, int eb, float[] dls, float[] at, int len, int nd, int n) {
-        if (ScanSimd.decays(e, eb, dls, at, len, nd, n)) return;
         int sz = n * nd;
         for (int j = 0; j < len; j++)
             for (int s = 0; s < n; s++)
@@ -114,11 +113,11 @@ final class Scan {
     /**
      * len steps of the recurrence for a block of channels, states [N][nd], from the state at hs[0]: h ← e·h +
      * δu·B, y = Σ_s C·h (s in order) into ys[j·nd]; with keep the state after step j goes to hs[(j+1)·sz], else
-     * it stays at hs[0]. This loop defines the step; ScanSimd.recur is its vector form (fused multiply-adds).
+     * it stays at hs[0]. This loop defines the step; ScanSimd.advance is its vector form with the factors
+     * (fused multiply-adds, a polynomial exp).
      */
     private static void recur(float[] e, float[] hs, boolean keep, float[] dls, float[] us, float[] bm, float[] cm,
                               int rb, float[] ys, int len, int nd, int n) {
-        if (ScanSimd.recur(e, hs, keep, dls, us, bm, cm, rb, ys, len, nd, n)) return;
         int sz = n * nd;
         for (int j = 0; j < len; j++) {
             int eb = j * sz, hi = keep ? eb : 0, ho = keep ? eb + sz : 0, rj = rb + j * n, db = j * nd;

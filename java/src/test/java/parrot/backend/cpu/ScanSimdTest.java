@@ -104,19 +104,49 @@ class ScanSimdTest {
     }
 
     @Test
+    void decayFactorsAreCloseToExp() {
+        // δ·A over Mamba's ranges (δ = softplus(·) > 0, A = −exp(A_log) < 0) and past exp's clamps
+        int nd = 11, n = 7, len = 400, sz = n * nd;
+        java.util.Random r = new java.util.Random(9);
+        float[] at = new float[sz], dls = new float[len * nd], us = new float[len * nd];
+        for (int i = 0; i < sz; i++) at[i] = (float) -Math.exp(r.nextGaussian() * 1.5);
+        for (int i = 0; i < len * nd; i++) dls[i] = (float) Math.exp(r.nextGaussian() * 2);
+        at[0] = 30f;                                             // positive products, to the upper clamp
+        float[] e = new float[len * sz], hs = new float[(len + 1) * sz], ys = new float[len * nd];
+        float[] bm = new float[len * n], cm = new float[len * n];
+        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, e, hs, true, ys, len, nd, n));
+        double worst = 0;
+        for (int j = 0; j < len; j++)
+            for (int s = 0; s < n; s++)
+                for (int o = 0; o < nd; o++) {
+                    double x = (double) dls[j * nd + o] * at[s * nd + o], want = Math.exp(x);
+                    float got = e[j * sz + s * nd + o];
+                    if (x < -87.3) assertEquals(Float.MIN_NORMAL, got, Float.MIN_NORMAL, "exp(" + x + ") clamps");
+                    else if (x > 88) assertTrue(got > 1e38f, "exp(" + x + ") clamps high: " + got);
+                    else {
+                        // rounding δ·A costs |x|·2^−24 of relative error in any float exp(δ·A); allow 2.5 times that
+                        double err = Math.abs(got - want) / want, bound = 2.5 * Math.abs(x) * 0x1p-24 + 2 * 0x1p-24;
+                        assertTrue(err <= bound, "exp(" + x + ") = " + got + ", relative error " + err);
+                        worst = Math.max(worst, err / bound);
+                    }
+                }
+        assertTrue(worst > 0.1, "the bound is not vacuous: " + worst);
+    }
+
+    @Test
     void recurrenceMatchesItsDefinitionWithAPartialBlock() {
         // 11 channels: one full vector (8 lanes on AVX2) and a scalar tail, or all tail on narrower machines
         int len = 9, nd = 11, n = 5, sz = n * nd;
         java.util.Random r = new java.util.Random(3);
-        float[] e = new float[len * sz], dls = new float[len * nd], us = new float[len * nd];
+        float[] at = new float[sz], dls = new float[len * nd], us = new float[len * nd];
         float[] bm = new float[len * n], cm = new float[len * n];
-        for (float[] a : new float[][]{e, dls, us, bm, cm})
+        for (float[] a : new float[][]{at, dls, us, bm, cm})
             for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
-        float[] hs = new float[(len + 1) * sz], ys = new float[len * nd];
+        float[] hs = new float[(len + 1) * sz], ys = new float[len * nd], e = new float[len * sz];
         for (int i = 0; i < sz; i++) hs[i] = (float) r.nextGaussian();
         float[] h = java.util.Arrays.copyOf(hs, sz), ys2 = new float[len * nd];
-        assertTrue(ScanSimd.recur(e, hs, true, dls, us, bm, cm, 0, ys, len, nd, n));
-        assertTrue(ScanSimd.recur(e, h, false, dls, us, bm, cm, 0, ys2, len, nd, n));
+        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, e, hs, true, ys, len, nd, n));
+        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, null, h, false, ys2, len, nd, n));
         assertArrayEquals(ys, ys2, "keeping the states does not change y");
         assertArrayEquals(java.util.Arrays.copyOfRange(hs, len * sz, (len + 1) * sz), h, "the last state");
         double[] hd = new double[sz];
@@ -126,12 +156,36 @@ class ScanSimdTest {
                 double y = 0;
                 for (int s = 0; s < n; s++) {
                     int i = s * nd + o;
-                    hd[i] = e[j * sz + i] * hd[i] + (double) dls[j * nd + o] * us[j * nd + o] * bm[j * n + s];
+                    double ex = Math.exp((double) dls[j * nd + o] * at[i]);
+                    assertEquals(ex, e[j * sz + i], 1e-6 * ex, "exp(δ·A) at step " + j);
+                    hd[i] = ex * hd[i] + (double) dls[j * nd + o] * us[j * nd + o] * bm[j * n + s];
                     y += cm[j * n + s] * hd[i];
                     assertEquals(hd[i], hs[(j + 1) * sz + i], 1e-4 * (1 + Math.abs(hd[i])), "h at step " + j);
                 }
                 assertEquals(y, ys[j * nd + o], 1e-4 * (1 + Math.abs(y)), "y at step " + j + ", channel " + o);
             }
         }
+    }
+
+    @Test
+    void decayVectorsAndScalarTailAgreeBitwise() {
+        // the same (δ, A) pairs in a vector lane (8+ channels) and in the scalar tail (1 channel)
+        int n = 3, len = 50, wide = 16;
+        java.util.Random r = new java.util.Random(4);
+        float[] dl1 = new float[len], at1 = new float[n];
+        for (int j = 0; j < len; j++) dl1[j] = (float) Math.exp(r.nextGaussian() * 2);
+        for (int s = 0; s < n; s++) at1[s] = (float) -Math.exp(r.nextGaussian() * 2);
+        float[] dlw = new float[len * wide], atw = new float[n * wide];
+        for (int j = 0; j < len; j++) java.util.Arrays.fill(dlw, j * wide, (j + 1) * wide, dl1[j]);
+        for (int s = 0; s < n; s++) java.util.Arrays.fill(atw, s * wide, (s + 1) * wide, at1[s]);
+        float[] e1 = new float[len * n], ew = new float[len * n * wide];
+        ScanSimd.advance(at1, dl1, new float[len], new float[len * n], new float[len * n], 0, e1, new float[(len + 1) * n],
+                true, new float[len], len, 1, n);
+        ScanSimd.advance(atw, dlw, new float[len * wide], new float[len * n], new float[len * n], 0, ew,
+                new float[(len + 1) * n * wide], true, new float[len * wide], len, wide, n);
+        for (int j = 0; j < len; j++)
+            for (int s = 0; s < n; s++)
+                for (int o = 0; o < wide; o++)
+                    assertEquals(e1[j * n + s], ew[(j * n + s) * wide + o], 0f, "step " + j + ", state " + s + ", lane " + o);
     }
 }

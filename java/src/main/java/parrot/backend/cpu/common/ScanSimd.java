@@ -81,41 +81,13 @@ public final class ScanSimd {
     }
 
     /**
-     * The scan's decay factors for len steps of a block of nd channels: e[eb + j·n·nd + s·nd + o] =
-     * exp(dls[j·nd + o]·at[s·nd + o]) (at: A transposed to [N][nd]).
-     */
-    public static boolean decays(float[] e, int eb, float[] dls, float[] at, int len, int nd, int n) {
-        if (!ON) return false;
-        ScanVectorOps.decays(e, eb, dls, at, len, nd, n);
-        return true;
-    }
-
-    public static boolean decays(double[] e, int eb, double[] dls, double[] at, int len, int nd, int n) {
-        return false;
-    }
-
-    /**
-     * The recurrence over len steps of a block of nd channels, states [N][nd], from the state at hs[0..n·nd): per
-     * step j, h ← e_j·h + (δ_j·u_j)·B_j (a fused multiply-add), y_j = Σ_s C_j,s·h_s (fused, s in order), with e_j
-     * at e[j·n·nd], δ and u at dls/us[j·nd], B_j and C_j at bm/cm[rb + j·n]; y_j to ys[j·nd]. With keep, the state
-     * after step j goes to hs[(j+1)·n·nd] (hs holds len + 1 states), else it stays at hs[0]. Vectors over channels;
-     * the channels past the last full vector are the same operations on scalars.
-     */
-    public static boolean recur(float[] e, float[] hs, boolean keep, float[] dls, float[] us, float[] bm, float[] cm,
-                                int rb, float[] ys, int len, int nd, int n) {
-        if (!ON) return false;
-        ScanVectorOps.recur(e, hs, keep, dls, us, bm, cm, rb, ys, len, nd, n);
-        return true;
-    }
-
-    public static boolean recur(double[] e, double[] hs, boolean keep, double[] dls, double[] us, double[] bm,
-                                double[] cm, int rb, double[] ys, int len, int nd, int n) {
-        return false;
-    }
-
-    /**
-     * {@link #decays} then {@link #recur} for len steps in one pass, the factors stored to e only where e is not
-     * null (then e[j·n·nd + s·nd + o] as decays writes them); the same bits as the two calls.
+     * len steps of the scan for a block of nd channels, states [N][nd] from hs[0..n·nd) (the plain loops: Scan's
+     * decays then recur): per step j and state s, e = exp(δ_j·A_s) (a reproducible 2^z form, see ScanVectorOps),
+     * h ← e·h + (δ_j·u_j)·B_j,s (a fused multiply-add), y_j = Σ_s C_j,s·h (fused, s in order), with δ and u at
+     * dls/us[j·nd], B_j and C_j at bm/cm[rb + j·n], at = A transposed to [N][nd]; y_j to ys[j·nd]. With keep, the
+     * state after step j goes to hs[(j+1)·n·nd] (hs holds len + 1 states), else it stays at hs[0]; the factors go
+     * to e[j·n·nd + s·nd + o] only where e is not null. Vectors over channels; the channels past the last full
+     * vector are the same operations on scalars.
      */
     public static boolean advance(float[] at, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e,
                                   float[] hs, boolean keep, float[] ys, int len, int nd, int n) {

@@ -183,60 +183,47 @@ final class ScanVectorOps {
         }
     }
 
-    static void decays(float[] e, int eb, float[] dls, float[] at, int len, int nd, int n) {
-        int sz = n * nd, vec = nd - nd % W;
-        for (int j = 0; j < len; j++) {
-            int jb = eb + j * sz, db = j * nd;
-            for (int o = 0; o < vec; o += W) {
-                FloatVector dv = FloatVector.fromArray(F, dls, db + o);
-                for (int s = 0; s < n; s++)
-                    dv.mul(FloatVector.fromArray(F, at, s * nd + o)).intoArray(e, jb + s * nd + o);
-            }
-            for (int o = vec; o < nd; o++)
-                for (int s = 0; s < n; s++) e[jb + s * nd + o] = dls[db + o] * at[s * nd + o];
-        }
-        exp(e, eb, len * sz);
-    }
+    /*
+     * The decay factors exp(δ·A) as 2^z, z = δ·(A·log2 e): A·log2 e once per call (A is per channel and state),
+     * then per element one multiply for z, k = round(z) by the 1.5·2^23 trick, f = z − k exactly (|f| <= 1/2),
+     * 2^f as a degree-6 polynomial (6 fused multiply-adds, coefficients fitted to 2^f on [−1/2, 1/2], within
+     * 0.8 ulp there), times 2^k from k's bits: 8 multiplies against the Cephes exp's 13, C2's bottleneck here.
+     * Rounding A·log2 e and δ·(A·log2 e) costs about twice the relative error that rounding δ·A itself costs
+     * exp(fl(δ·A)) (~|δA|·6e-8); ScanSimdTest checks the recurrence against exp in double. z is clamped to
+     * [−126, 127] (compare and blend, as in exp): float's smallest normal below, as exp's clamp gives.
+     */
+    private static final float Z_LO = -126f, Z_HI = 127f;
+    private static final int EXP_BIAS = (127 - ROUNDER_BITS) << 23;   // (bits(t) − bits(1.5·2^23) + 127) << 23, distributed
+    private static final float Q5 = 1.5453163e-4f, Q4 = 1.3390863e-3f, Q3 = 9.618083e-3f, Q2 = 5.550357e-2f,
+            Q1 = 2.402265e-1f, Q0 = 6.931472e-1f;
 
-    static void recur(float[] e, float[] hs, boolean keep, float[] dls, float[] us, float[] bm, float[] cm, int rb,
-                      float[] ys, int len, int nd, int n) {
-        int sz = n * nd, vec = nd - nd % W;
-        for (int j = 0; j < len; j++) {
-            int eb = j * sz, hi = keep ? j * sz : 0, ho = keep ? hi + sz : 0, rj = rb + j * n, db = j * nd;
-            for (int o = 0; o < vec; o += W) {
-                FloatVector dub = FloatVector.fromArray(F, dls, db + o).mul(FloatVector.fromArray(F, us, db + o));
-                FloatVector y = FloatVector.zero(F);
-                for (int s = 0; s < n; s++) {
-                    int i = s * nd + o;
-                    FloatVector v = FloatVector.fromArray(F, e, eb + i)
-                            .fma(FloatVector.fromArray(F, hs, hi + i), dub.mul(bm[rj + s]));
-                    v.intoArray(hs, ho + i);
-                    y = v.fma(FloatVector.broadcast(F, cm[rj + s]), y);
-                }
-                y.intoArray(ys, db + o);
-            }
-            for (int o = vec; o < nd; o++) {
-                float dub = dls[db + o] * us[db + o], y = 0f;
-                for (int s = 0; s < n; s++) {
-                    int i = s * nd + o;
-                    float v = Math.fma(e[eb + i], hs[hi + i], dub * bm[rj + s]);
-                    hs[ho + i] = v;
-                    y = Math.fma(v, cm[rj + s], y);
-                }
-                ys[db + o] = y;
-            }
-        }
+    /** The decay factor 2^(δ·a2), a2 = A·log2 e: the operations of {@link #advance}'s lanes, on one float. */
+    static float decayS(float dl, float a2) {
+        float z = dl * a2;
+        z = z < Z_LO ? Z_LO : z > Z_HI ? Z_HI : z;
+        float t = z + ROUNDER;
+        float f = z - (t - ROUNDER);
+        float q = Math.fma(Q5, f, Q4);
+        q = Math.fma(q, f, Q3);
+        q = Math.fma(q, f, Q2);
+        q = Math.fma(q, f, Q1);
+        q = Math.fma(q, f, Q0);
+        float p = Math.fma(q, f, 1f);
+        return p * Float.intBitsToFloat((Float.floatToRawIntBits(t) << 23) + EXP_BIAS);
     }
 
     /**
-     * {@link #decays} then {@link #recur} in one pass: each exp(δ·A) is computed where it is used (the same
-     * operations as {@link #exp}, written out again here because a vector cannot go through a call; see ScanSimd)
-     * and stored to e only where e is given (the backward keeps them; the forward does not need them), so the
-     * factors make no round trip through memory. The same bits as the two passes.
+     * len steps of the scan for a block of nd channels, states [N][nd] (ScanSimd.advance): per step j and state s,
+     * e = exp(δ_j·A_s) (2^z as above), h ← e·h + (δ_j·u_j)·B_j,s (a fused multiply-add), y_j = Σ_s C_j,s·h (fused, s
+     * in order); e stored to e[j·n·nd + s·nd + o] only where e is given (the backward keeps them; the forward does
+     * not need them), so the factors make no round trip through memory. Channels past the last full vector run
+     * the same operations on scalars ({@link #decayS}), so the bits do not depend on where a vector ends.
      */
     static void advance(float[] at, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e, float[] hs,
                         boolean keep, float[] ys, int len, int nd, int n) {
         int sz = n * nd, vec = nd - nd % W;
+        float[] a2 = new float[sz];
+        for (int i = 0; i < sz; i++) a2[i] = at[i] * LOG2E;
         IntVector shift = IntVector.broadcast(I, 23);
         for (int j = 0; j < len; j++) {
             int eb = j * sz, hi = keep ? j * sz : 0, ho = keep ? hi + sz : 0, rj = rb + j * n, db = j * nd;
@@ -246,19 +233,17 @@ final class ScanVectorOps {
                 FloatVector y = FloatVector.zero(F);
                 for (int s = 0; s < n; s++) {
                     int i = s * nd + o;
-                    FloatVector x = dl.mul(FloatVector.fromArray(F, at, i));
-                    x = x.blend(EXP_LO, x.compare(VectorOperators.LT, EXP_LO)).blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
-                    FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
-                    FloatVector k = t.sub(ROUNDER);
-                    FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
-                    r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-                    FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
-                    p = p.fma(r, FloatVector.broadcast(F, P2));
-                    p = p.fma(r, FloatVector.broadcast(F, P3));
-                    p = p.fma(r, FloatVector.broadcast(F, P4));
-                    p = p.fma(r, FloatVector.broadcast(F, P5));
-                    FloatVector ex = p.mul(r).fma(r, r).add(1f).mul(t.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
-                            .lanewise(VectorOperators.LSHL, shift).reinterpretAsFloats());
+                    FloatVector z = dl.mul(FloatVector.fromArray(F, a2, i));
+                    z = z.blend(Z_LO, z.compare(VectorOperators.LT, Z_LO)).blend(Z_HI, z.compare(VectorOperators.GT, Z_HI));
+                    FloatVector t = z.add(ROUNDER);
+                    FloatVector f = z.sub(t.sub(ROUNDER));
+                    FloatVector q = FloatVector.broadcast(F, Q5).fma(f, FloatVector.broadcast(F, Q4));
+                    q = q.fma(f, FloatVector.broadcast(F, Q3));
+                    q = q.fma(f, FloatVector.broadcast(F, Q2));
+                    q = q.fma(f, FloatVector.broadcast(F, Q1));
+                    q = q.fma(f, FloatVector.broadcast(F, Q0));
+                    FloatVector ex = q.fma(f, FloatVector.broadcast(F, 1f)).mul(t.reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHL, shift).add(EXP_BIAS).reinterpretAsFloats());
                     if (e != null) ex.intoArray(e, eb + i);
                     FloatVector v = ex.fma(FloatVector.fromArray(F, hs, hi + i), dub.mul(bm[rj + s]));
                     v.intoArray(hs, ho + i);
@@ -270,7 +255,7 @@ final class ScanVectorOps {
                 float dl = dls[db + o], dub = dl * us[db + o], y = 0f;
                 for (int s = 0; s < n; s++) {
                     int i = s * nd + o;
-                    float ex = expS(dl * at[i]);
+                    float ex = decayS(dl, a2[i]);
                     if (e != null) e[eb + i] = ex;
                     float v = Math.fma(ex, hs[hi + i], dub * bm[rj + s]);
                     hs[ho + i] = v;
