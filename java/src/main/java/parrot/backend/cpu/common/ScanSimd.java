@@ -34,8 +34,7 @@ public final class ScanSimd {
     /**
      * Softplus with torch's threshold (x above 20 stays x), in place, and with sg given σ of the input into sg
      * (softplus' derivative), from one exp: max(x, 0) + log1p(exp(−|x|)) with log1p as an odd series in
-     * t/(2 + t); within a few ulp of Math.log1p(Math.exp(x)) (ScanSimdTest), a different rounding from
-     * Simd.softplus's.
+     * t/(2 + t); within a few ulp of Math.log1p(Math.exp(x)) (ScanSimdTest).
      */
     public static boolean softplus(float[] a, float[] sg, int off, int n) {
         if (!ON) return false;
@@ -102,9 +101,8 @@ public final class ScanSimd {
     }
 
     /**
-     * The adjoint of one scan step over all n states (the plain loop: Scan.adjoint), as Simd.scanAdjoint but with
-     * its accumulators kept in registers; acc is scratch of at least 2·n·{@link #lanes()} floats. Same bits as
-     * Simd.scanAdjoint.
+     * The adjoint of one scan step over all n states (the plain loop: Scan.adjoint): channel vectors outside,
+     * states inside, accumulators in registers; acc is scratch of at least 2·n·{@link #lanes()} floats.
      */
     public static boolean adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
                                   int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,

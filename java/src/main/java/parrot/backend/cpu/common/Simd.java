@@ -29,18 +29,9 @@ public final class Simd {
 
         boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n);
 
-        boolean softplus(float[] a, int off, int n);
-
         boolean geluForward(float[] out, int oo, float[] in, int io, int n);
 
         boolean geluBackward(float[] din, int dio, float[] dout, int doo, float[] in, int io, int n);
-
-        boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
-                            float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n);
-
-        boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
-                            float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
-                            float[] dA, float[] pB, float[] pC, int pb, int nd, int n);
     }
 
     private static final Ops OPS = choose();
@@ -95,17 +86,6 @@ public final class Simd {
     }
 
     /**
-     * a[off..off+n) = softplus(a[off..off+n)) with torch's threshold (x above 20 stays x), in place: log1p(exp(x))
-     * from the polynomial exp and a polynomial log of IEEE adds, multiplies, FMAs and one division, so the vector
-     * body and the scalar tail give the same bits and so does every JIT tier (Math.log1p is not an intrinsic and
-     * VectorOperators.LOG1P has the tier problem of EXP); within a few ulp of Math.log1p(Math.exp(x)). The plain
-     * loop it replaces is the caller's (Scan.softplus). Returns false, doing nothing, without the vector module.
-     */
-    public static boolean softplus(float[] a, int off, int n) {
-        return OPS.softplus(a, off, n);
-    }
-
-    /**
      * out[oo..oo+n) = GELU(in[io..io+n)), exact (erf) form, from a vector erf (Juffa's float polynomials with the
      * polynomial exp): the same bits in the vector body, the scalar tail and every JIT tier, within a few ulp of
      * the plain loop it replaces (Gelu.forward). Returns false, doing nothing, without the vector module.
@@ -125,11 +105,6 @@ public final class Simd {
     }
 
     public static boolean geluBackward(double[] din, int dio, double[] dout, int doo, double[] in, int io, int n) {
-        return false;
-    }
-
-    /** The float64 CPU backend keeps the plain loop (Math.log1p). */
-    public static boolean softplus(double[] a, int off, int n) {
         return false;
     }
 
@@ -164,38 +139,6 @@ public final class Simd {
         return false;
     }
 
-    /**
-     * One step of Mamba's selective scan for a block of nd channels and n states, states laid out [N][nd], as
-     * SIMD over channels; the plain loop it replaces, and so its definition, is Scan.advance in the CPU backend.
-     * Returns false, doing nothing, without the vector module: then that loop runs.
-     */
-    public static boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut,
-                                      int hob, float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
-        return OPS.scanAdvance(at, dl, e, eb, hIn, hib, hOut, hob, dub, bm, cm, rb, y, nd, n);
-    }
-
-    /** The float64 CPU backend (gradient checks) keeps the plain loop. */
-    public static boolean scanAdvance(double[] at, double[] dl, double[] e, int eb, double[] hIn, int hib,
-                                      double[] hOut, int hob, double[] dub, double[] bm, double[] cm, int rb,
-                                      double[] y, int nd, int n) {
-        return false;
-    }
-
-    /** The adjoint of {@link #scanAdvance} over all n states (the plain loop: Scan.adjoint); false as there. */
-    public static boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
-                                      int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
-                                      float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
-        return OPS.scanAdjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb,
-                nd, n);
-    }
-
-    public static boolean scanAdjoint(double[] hs, int cur, int prev, double[] es, double[] dh, double[] at,
-                                      double[] dls, int jd, double[] g, double[] uu, double[] bm, double[] cm, int rb,
-                                      double[] dDelta, double[] duAcc, double[] dA, double[] pB, double[] pC, int pb,
-                                      int nd, int n) {
-        return false;
-    }
-
     static final class ScalarOps implements Ops {
         @Override
         public boolean geluForward(float[] out, int oo, float[] in, int io, int n) {
@@ -208,11 +151,6 @@ public final class Simd {
         }
 
         @Override
-        public boolean softplus(float[] a, int off, int n) {
-            return false;
-        }
-
-        @Override
         public boolean mulAdd(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n) {
             return false;
         }
@@ -220,19 +158,6 @@ public final class Simd {
         @Override
         public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
                             int ldb, int m, int k, int n) {
-            return false;
-        }
-
-        @Override
-        public boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut,
-                                   int hob, float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
-            return false;
-        }
-
-        @Override
-        public boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
-                                   int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
-                                   float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
             return false;
         }
 

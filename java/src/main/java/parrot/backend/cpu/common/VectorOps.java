@@ -3,7 +3,6 @@ package parrot.backend.cpu.common;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -271,84 +270,6 @@ final class VectorOps implements Simd.Ops {
         }
     }
 
-    // Channels in vector-wide slices; for each slice the states run in order, so y stays in a register.
-    @Override
-    public boolean scanAdvance(float[] at, float[] dl, float[] e, int eb, float[] hIn, int hib, float[] hOut, int hob,
-                            float[] dub, float[] bm, float[] cm, int rb, float[] y, int nd, int n) {
-        int o = 0;
-        for (int up = F.loopBound(nd); o < up; o += F.length()) {
-            FloatVector dlv = FloatVector.fromArray(F, dl, o), dubv = FloatVector.fromArray(F, dub, o);
-            FloatVector yv = FloatVector.zero(F);
-            for (int s = 0; s < n; s++) {
-                int sb = s * nd + o;
-                FloatVector ex = expV(dlv.mul(FloatVector.fromArray(F, at, sb)));
-                ex.intoArray(e, eb + sb);
-                FloatVector v = ex.fma(FloatVector.fromArray(F, hIn, hib + sb), dubv.mul(bm[rb + s]));
-                v.intoArray(hOut, hob + sb);
-                yv = v.fma(FloatVector.broadcast(F, cm[rb + s]), yv);
-            }
-            yv.intoArray(y, o);
-        }
-        for (; o < nd; o++) {
-            float yy = 0f;
-            for (int s = 0; s < n; s++) {
-                int i = s * nd + o;
-                float ex = expS(dl[o] * at[i]);
-                e[eb + i] = ex;
-                float v = ex * hIn[hib + i] + dub[o] * bm[rb + s];
-                hOut[hob + i] = v;
-                yy += cm[rb + s] * v;
-            }
-            y[o] = yy;
-        }
-        return true;
-    }
-
-    @Override
-    public boolean scanAdjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
-                            float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
-                            float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
-        int vec = F.loopBound(nd);
-        for (int s = 0; s < n; s++) {
-            float bs = bm[rb + s], cs = cm[rb + s];
-            FloatVector bsv = FloatVector.broadcast(F, bs), csv = FloatVector.broadcast(F, cs);
-            int sb = s * nd;
-            FloatVector accB = FloatVector.zero(F), accC = FloatVector.zero(F);
-            for (int o = 0; o < vec; o += F.length()) {
-                int i = sb + o;
-                FloatVector gv = FloatVector.fromArray(F, g, o), uv = FloatVector.fromArray(F, uu, o);
-                FloatVector ex = FloatVector.fromArray(F, es, prev + i), dlv = FloatVector.fromArray(F, dls, jd + o);
-                accC = gv.fma(FloatVector.fromArray(F, hs, cur + i), accC);
-                FloatVector dhn = gv.fma(csv, FloatVector.fromArray(F, dh, i));
-                FloatVector ddA = dhn.mul(FloatVector.fromArray(F, hs, prev + i)).mul(ex);
-                ddA.fma(FloatVector.fromArray(F, at, i), dhn.mul(bsv).fma(uv, FloatVector.fromArray(F, dDelta, o)))
-                        .intoArray(dDelta, o);
-                if (dA != null) ddA.fma(dlv, FloatVector.fromArray(F, dA, i)).intoArray(dA, i);
-                FloatVector t = dhn.mul(dlv);
-                accB = t.fma(uv, accB);
-                t.fma(bsv, FloatVector.fromArray(F, duAcc, o)).intoArray(duAcc, o);
-                dhn.mul(ex).intoArray(dh, i);
-            }
-            float sB = accB.reduceLanes(VectorOperators.ADD), sC = accC.reduceLanes(VectorOperators.ADD);
-            for (int dd = vec; dd < nd; dd++) {
-                int i = sb + dd;
-                float ex = es[prev + i], dlv = dls[jd + dd];
-                sC += g[dd] * hs[cur + i];
-                float dhn = dh[i] + g[dd] * cs;
-                float ddA = dhn * hs[prev + i] * ex;
-                dDelta[dd] += ddA * at[i] + dhn * bs * uu[dd];
-                if (dA != null) dA[i] += ddA * dlv;
-                float t = dhn * dlv;
-                sB += t * uu[dd];
-                duAcc[dd] += t * bs;
-                dh[i] = dhn * ex;
-            }
-            if (pC != null) pC[pb + s] += sC;
-            if (pB != null) pB[pb + s] += sB;
-        }
-        return true;
-    }
-
     /*
      * exp on vectors from IEEE adds, multiplies and fused multiply-adds only (Cephes expf: x = n·ln2 + r, a
      * degree-6 polynomial in r, times 2^n by exponent bits), ~2 ulp. VectorOperators.EXP is not used because it
@@ -386,71 +307,6 @@ final class VectorOps implements Simd.Ops {
         float e = Math.fma(p * r, r, r) + 1f;
         int bits = ((Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUNDER)) + 127) << 23;
         return e * Float.intBitsToFloat(bits);
-    }
-
-    /*
-     * softplus(x) = log1p(exp(x)) for x <= 20, else x (torch's threshold; NaN stays NaN). With y = exp(x) (expV,
-     * clamped to float's smallest normal below) and u = 1 + y rounded, log1p(y) = log(u) + (y − (u − 1))/u, the
-     * second term putting back what the rounding of u lost (u − 1 is exact for u < 2^24, and the term is below
-     * float's precision beyond). log(u), u >= 1: u = m·2^e with m in [√½, √2) by exponent bits, then Cephes
-     * logf's degree-9 polynomial in m − 1 and e·ln2 in two parts; ~1 ulp.
-     */
-    private static final float SQRT_HALF = 0.707106781186547524f, SOFTPLUS_THRESHOLD = 20f;
-    private static final float[] LOG_P = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f,
-            1.4249322787e-1f, -1.6668057665e-1f, 2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
-
-    static FloatVector softplusV(FloatVector x) {
-        FloatVector y = expV(x);
-        FloatVector u = y.add(1f);
-        FloatVector corr = y.sub(u.sub(1f)).div(u);
-        IntVector bits = u.reinterpretAsInts();
-        IntVector e = bits.lanewise(VectorOperators.LSHR, 23).sub(126);       // u = m·2^e, m in [0.5, 1)
-        FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats();
-        VectorMask<Float> small = m.compare(VectorOperators.LT, SQRT_HALF);    // then m ← 2m, e ← e − 1
-        e = e.sub(1, small.cast(I));
-        FloatVector r = m.add(m.blend(0f, small.not())).sub(1f);
-        FloatVector fe = (FloatVector) e.convert(VectorOperators.I2F, 0);
-        FloatVector z = r.mul(r);
-        FloatVector p = FloatVector.broadcast(F, LOG_P[0]);
-        for (int i = 1; i < LOG_P.length; i++) p = p.fma(r, FloatVector.broadcast(F, LOG_P[i]));
-        FloatVector q = p.mul(r).mul(z);
-        q = fe.fma(FloatVector.broadcast(F, LN2_LO), q);
-        q = z.fma(FloatVector.broadcast(F, -0.5f), q);
-        FloatVector lg = fe.fma(FloatVector.broadcast(F, LN2_HI), r.add(q));
-        FloatVector sp = lg.add(corr);
-        return sp.blend(x, x.compare(VectorOperators.LE, SOFTPLUS_THRESHOLD).not());
-    }
-
-    /** {@link #softplusV} on one float, the same operations in the same order. */
-    static float softplusS(float x) {
-        if (!(x <= SOFTPLUS_THRESHOLD)) return x;
-        float y = expS(x);
-        float u = y + 1f;
-        float corr = (y - (u - 1f)) / u;
-        int bits = Float.floatToRawIntBits(u);
-        int e = (bits >>> 23) - 126;
-        float m = Float.intBitsToFloat((bits & 0x007fffff) | 0x3f000000);
-        boolean small = m < SQRT_HALF;
-        if (small) e -= 1;
-        float r = (m + (small ? m : 0f)) - 1f;
-        float fe = e;
-        float z = r * r;
-        float p = LOG_P[0];
-        for (int i = 1; i < LOG_P.length; i++) p = Math.fma(p, r, LOG_P[i]);
-        float q = p * r * z;
-        q = Math.fma(fe, LN2_LO, q);
-        q = Math.fma(z, -0.5f, q);
-        float lg = Math.fma(fe, LN2_HI, r + q);
-        return lg + corr;
-    }
-
-    @Override
-    public boolean softplus(float[] a, int off, int n) {
-        int i = 0;
-        for (int up = F.loopBound(n); i < up; i += F.length())
-            softplusV(FloatVector.fromArray(F, a, off + i)).intoArray(a, off + i);
-        for (; i < n; i++) a[off + i] = softplusS(a[off + i]);
-        return true;
     }
 
     /*
