@@ -11,6 +11,8 @@ ARGS ?=
 # The CPU backend's SIMD kernels use the Vector API, an incubator module in Java 17.
 JAVA ?= java
 JAVA_FLAGS ?= --add-modules jdk.incubator.vector -XX:+UseParallelGC
+# nvcc runs one kernel file a core: the PTX build is most of a fresh `make run`'s build time.
+NPROC ?= $(shell nproc 2>/dev/null || echo 2)
 PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 
 -include cuda.mk
@@ -23,7 +25,7 @@ PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 build: $(JAR)
 
 $(JAR): pom.xml $(shell find java/src/main -type f 2>/dev/null)
-	@$(MAKE) --no-print-directory kernels 2>/dev/null || true
+	@$(MAKE) --no-print-directory -j$(NPROC) kernels 2>/dev/null || true
 	$(MVN) -DskipTests package
 
 run: build
@@ -34,7 +36,8 @@ run: build
 # whose CUDA tests run on the emulated device when this machine has no NVIDIA driver (EMU_DEVICE_USE).
 # The jar first: SlurmClusterTest runs target/parrot.jar under a local Slurm (SKIPPED where Slurm is missing).
 test: $(JAR)
-	$(MAKE) --no-print-directory kernels ptxas-check kernels-emu-test emu-device emu-device-test
+	$(MAKE) --no-print-directory -j$(NPROC) kernels
+	$(MAKE) --no-print-directory ptxas-check kernels-emu-test emu-device emu-device-test
 	mvn -B --no-transfer-progress test $(EMU_DEVICE_MVN)
 
 gpu-test: kernels build
