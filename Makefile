@@ -3,6 +3,7 @@
 #   make test   the whole test suite; without a GPU the CUDA tests run on the emulated CUDA device (emu-device.mk)
 #   make gpu-test  the GPU parity suite alone (needs a CUDA device)
 #   make bundle    dist/parrot-<version>-linux-x86_64.tar.xz: jlink'ed runtime + fat jar + PTX
+#   make cpu-peak  the cores' measured FP32 FMA GFLOP/s and effective clock (for bench cpu --clock-ghz)
 SHELL := /bin/bash
 MVN ?= mvn -B -q
 JAR := target/parrot.jar
@@ -20,7 +21,7 @@ PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 -include bundle.mk
 -include docker.mk
 
-.PHONY: build run test gpu-test bench clean fixtures
+.PHONY: build run test gpu-test bench cpu-peak clean fixtures
 
 build: $(JAR)
 
@@ -45,6 +46,15 @@ gpu-test: kernels build
 
 bench: build
 	$(PARROT) bench cpu
+
+# The cores' measured FP32 FMA throughput and effective clock (scripts/fma_peak.c): the peak that `bench cpu`
+# computes from /proc/cpuinfo's nominal clock is lower wherever the cores boost or a VM reports the host's clock.
+cpu-peak: build/fma_peak
+	build/fma_peak
+
+build/fma_peak: scripts/fma_peak.c
+	@mkdir -p build
+	$(CC) -O2 -mavx2 -mfma -pthread $< -o $@
 
 # Regenerates the golden fixtures with Debian's PyTorch (apt-get install python3-torch).
 fixtures:
