@@ -233,6 +233,8 @@ final class Scan {
                     for (int j = len - 1; j >= 0; j--) {
                         int row = row0 + j, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;
                         int pb = (blk * rows + row) * n, jd = j * nd;
+                        if (!ScanSimd.stepInputs(dout, z, dz, i0, us, ys, sig, jd, dSkip, d0, pD, b * d + d0, g, uu,
+                                dDelta, duAcc, nd))
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;
                             float gg = dout[i];
@@ -254,6 +256,7 @@ final class Scan {
                         if (!ScanSimd.adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
                                 pC, pb, nd, n, acc))
                             adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
+                        if (!ScanSimd.stepOutputs(du, ddelta, i0, duAcc, dDelta, sgs, jd, pBias, b * d + d0, nd))
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;
                             if (du != null) du[i] += duAcc[dd];

@@ -121,6 +121,43 @@ public final class ScanSimd {
         return false;
     }
 
+    /**
+     * The backward's per-step work before the adjoint, for one step of a block of nd channels (the plain loop, its
+     * definition, is in Scan.backward): g = dout (times z·σ(z) with the gate, dz += dout·y'·SiLU'(z), y' = y +
+     * D·u), uu = u, dDelta = 0, duAcc = g·D (0 without D), pD += g·u; dout, z, dz at i0, us, ys, sig at jd,
+     * dSkip at d0, pD at pd0. sig, dz, dSkip, pD may be null. The same bits as that loop.
+     */
+    public static boolean stepInputs(float[] dout, float[] z, float[] dz, int i0, float[] us, float[] ys, float[] sig,
+                                     int jd, float[] dSkip, int d0, float[] pD, int pd0, float[] g, float[] uu,
+                                     float[] dDelta, float[] duAcc, int nd) {
+        if (!ON) return false;
+        ScanVectorOps.stepInputs(dout, z, dz, i0, us, ys, sig, jd, dSkip, d0, pD, pd0, g, uu, dDelta, duAcc, nd);
+        return true;
+    }
+
+    public static boolean stepInputs(double[] dout, double[] z, double[] dz, int i0, double[] us, double[] ys,
+                                     double[] sig, int jd, double[] dSkip, int d0, double[] pD, int pd0, double[] g,
+                                     double[] uu, double[] dDelta, double[] duAcc, int nd) {
+        return false;
+    }
+
+    /**
+     * After the adjoint of one step: du += duAcc, dd1 = dDelta·sgs (sgs null: no softplus), ddelta += dd1,
+     * pBias += dd1; du, ddelta at i0, sgs at jd, pBias at pb0; du, ddelta, pBias may be null. Same bits as the
+     * plain loop in Scan.backward.
+     */
+    public static boolean stepOutputs(float[] du, float[] ddelta, int i0, float[] duAcc, float[] dDelta, float[] sgs,
+                                      int jd, float[] pBias, int pb0, int nd) {
+        if (!ON) return false;
+        ScanVectorOps.stepOutputs(du, ddelta, i0, duAcc, dDelta, sgs, jd, pBias, pb0, nd);
+        return true;
+    }
+
+    public static boolean stepOutputs(double[] du, double[] ddelta, int i0, double[] duAcc, double[] dDelta,
+                                      double[] sgs, int jd, double[] pBias, int pb0, int nd) {
+        return false;
+    }
+
     /** Float lanes of the vectors these kernels use (1 without the vector module). */
     public static int lanes() {
         return ON ? ScanVectorOps.lanes() : 1;

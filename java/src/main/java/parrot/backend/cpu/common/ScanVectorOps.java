@@ -378,4 +378,77 @@ final class ScanVectorOps {
         du0.intoArray(duAcc, 0);
         du1.intoArray(duAcc, W);
     }
+
+    /**
+     * The backward's per-step inputs to the adjoint (ScanSimd.stepInputs; its plain loop, the definition, is in
+     * Scan.backward): per channel, g = ∂L/∂y through the z gate (dz accumulated), u copied, dDelta zeroed,
+     * duAcc = g·D, pD += g·u; the same multiplies and adds in the same order as that loop, so the same bits.
+     */
+    static void stepInputs(float[] dout, float[] z, float[] dz, int i0, float[] us, float[] ys, float[] sig, int jd,
+                           float[] dSkip, int d0, float[] pD, int pd0, float[] g, float[] uu, float[] dDelta,
+                           float[] duAcc, int nd) {
+        int vec = F.loopBound(nd), o = 0;
+        boolean hasD = dSkip != null, gate = sig != null;
+        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+        for (; o < vec; o += W) {
+            FloatVector gg = FloatVector.fromArray(F, dout, i0 + o), u = FloatVector.fromArray(F, us, jd + o);
+            FloatVector ds = hasD ? FloatVector.fromArray(F, dSkip, d0 + o) : zero;
+            u.intoArray(uu, o);
+            if (gate) {
+                FloatVector ypre = FloatVector.fromArray(F, ys, jd + o).add(hasD ? ds.mul(u) : zero);
+                FloatVector sv = FloatVector.fromArray(F, sig, jd + o), x = FloatVector.fromArray(F, z, i0 + o);
+                if (dz != null)
+                    FloatVector.fromArray(F, dz, i0 + o).add(gg.mul(ypre).mul(sv.mul(one.add(x.mul(one.sub(sv))))))
+                            .intoArray(dz, i0 + o);
+                gg = gg.mul(x.mul(sv));
+            }
+            gg.intoArray(g, o);
+            zero.intoArray(dDelta, o);
+            if (hasD) {
+                gg.mul(ds).intoArray(duAcc, o);
+                if (pD != null) FloatVector.fromArray(F, pD, pd0 + o).add(gg.mul(u)).intoArray(pD, pd0 + o);
+            } else {
+                zero.intoArray(duAcc, o);
+            }
+        }
+        for (; o < nd; o++) {
+            int i = i0 + o;
+            float gg = dout[i];
+            uu[o] = us[jd + o];
+            if (gate) {
+                float ypre = ys[jd + o] + (hasD ? dSkip[d0 + o] * uu[o] : 0f);
+                float sv = sig[jd + o], x = z[i];
+                if (dz != null) dz[i] += gg * ypre * (sv * (1f + x * (1f - sv)));
+                gg *= x * sv;
+            }
+            g[o] = gg;
+            dDelta[o] = 0f;
+            duAcc[o] = 0f;
+            if (hasD) {
+                duAcc[o] = gg * dSkip[d0 + o];
+                if (pD != null) pD[pd0 + o] += gg * uu[o];
+            }
+        }
+    }
+
+    /** After the adjoint (ScanSimd.stepOutputs): du += duAcc; dd1 = dDelta (·sgs with softplus); ddelta, pBias += dd1. */
+    static void stepOutputs(float[] du, float[] ddelta, int i0, float[] duAcc, float[] dDelta, float[] sgs, int jd,
+                            float[] pBias, int pb0, int nd) {
+        int vec = F.loopBound(nd), o = 0;
+        for (; o < vec; o += W) {
+            if (du != null)
+                FloatVector.fromArray(F, du, i0 + o).add(FloatVector.fromArray(F, duAcc, o)).intoArray(du, i0 + o);
+            FloatVector dd1 = FloatVector.fromArray(F, dDelta, o);
+            if (sgs != null) dd1 = dd1.mul(FloatVector.fromArray(F, sgs, jd + o));
+            if (ddelta != null) FloatVector.fromArray(F, ddelta, i0 + o).add(dd1).intoArray(ddelta, i0 + o);
+            if (pBias != null) FloatVector.fromArray(F, pBias, pb0 + o).add(dd1).intoArray(pBias, pb0 + o);
+        }
+        for (; o < nd; o++) {
+            if (du != null) du[i0 + o] += duAcc[o];
+            float dd1 = dDelta[o];
+            if (sgs != null) dd1 *= sgs[jd + o];
+            if (ddelta != null) ddelta[i0 + o] += dd1;
+            if (pBias != null) pBias[pb0 + o] += dd1;
+        }
+    }
 }
