@@ -252,6 +252,16 @@ final class VectorOps implements Simd.Ops {
     private static void gemmRow(float[] c, int co, float[] a, int ao, int aps, float[] b, int bo, int ldb, int k,
                                 int n) {
         int w = F.length(), j = 0;
+        for (; j + 2 * w <= n; j += 2 * w) {           // two independent FMA chains, not one
+            FloatVector x = FloatVector.fromArray(F, c, co + j), y = FloatVector.fromArray(F, c, co + j + w);
+            for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
+                FloatVector v = FloatVector.broadcast(F, a[ao + p * aps]);
+                x = FloatVector.fromArray(F, b, bp).fma(v, x);
+                y = FloatVector.fromArray(F, b, bp + w).fma(v, y);
+            }
+            x.intoArray(c, co + j);
+            y.intoArray(c, co + j + w);
+        }
         for (; j + w <= n; j += w) {
             FloatVector x = FloatVector.fromArray(F, c, co + j);
             for (int p = 0, bp = bo + j; p < k; p++, bp += ldb)
