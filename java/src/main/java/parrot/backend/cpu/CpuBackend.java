@@ -98,8 +98,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void zero(Tensor t) {
         CpuTensor c = (CpuTensor) t;
-        if (c.data != null) java.util.Arrays.fill(c.data, 0f);
-        else java.util.Arrays.fill(c.ints, 0);
+        if (c.data != null) {
+            float[] d = c.data;                   // split like the elementwise ops: a training step zeroes ~10 MB
+            Parallel.forRange(d.length, 1 << 14, (lo, hi) -> java.util.Arrays.fill(d, lo, hi, 0f));
+        } else java.util.Arrays.fill(c.ints, 0);
     }
 
     @Override
