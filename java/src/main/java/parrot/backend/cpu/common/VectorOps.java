@@ -121,19 +121,30 @@ final class VectorOps implements Simd.Ops {
                 int nj = Math.min(4, n - j);
                 for (int q = 0; q < nj; q++)
                     for (int i = 0; i < w; i++) cv[q * w + i] = c[co + (r + i) * ldc + j + q];
-                FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
-                FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
-                for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
-                    FloatVector av = FloatVector.fromArray(F, at, p * w);
-                    x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
-                    if (nj > 1) x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
-                    if (nj > 2) x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
-                    if (nj > 3) x3 = av.fma(FloatVector.broadcast(F, b[bp + 3]), x3);
+                if (nj == 4) {
+                    FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
+                    FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
+                    for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
+                        FloatVector av = FloatVector.fromArray(F, at, p * w);
+                        x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
+                        x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
+                        x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
+                        x3 = av.fma(FloatVector.broadcast(F, b[bp + 3]), x3);
+                    }
+                    x0.intoArray(cv, 0);
+                    x1.intoArray(cv, w);
+                    x2.intoArray(cv, 2 * w);
+                    x3.intoArray(cv, 3 * w);
+                } else {
+                    // one column at a time: with the 4-wide loop's "if (nj > q)" updates C2 boxed the vectors
+                    // (the 30-column LM head allocated 2 MB a step and ran at ~4 GFLOP/s)
+                    for (int q = 0; q < nj; q++) {
+                        FloatVector x = FloatVector.fromArray(F, cv, q * w);
+                        for (int p = 0, bp = bo + j + q; p < k; p++, bp += ldb)
+                            x = FloatVector.fromArray(F, at, p * w).fma(FloatVector.broadcast(F, b[bp]), x);
+                        x.intoArray(cv, q * w);
+                    }
                 }
-                x0.intoArray(cv, 0);
-                x1.intoArray(cv, w);
-                x2.intoArray(cv, 2 * w);
-                x3.intoArray(cv, 3 * w);
                 for (int q = 0; q < nj; q++)
                     for (int i = 0; i < w; i++) c[co + (r + i) * ldc + j + q] = cv[q * w + i];
             }
