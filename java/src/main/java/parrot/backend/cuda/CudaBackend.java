@@ -125,7 +125,7 @@ public final class CudaBackend implements Backend {
         return attention.precision();
     }
 
-    /** "sm_80" or "sm_90": which PTX this device runs. */
+    /** Which PTX target this device runs ({@link PtxResources#archFor}). */
     public String ptxArch() {
         return arch;
     }
