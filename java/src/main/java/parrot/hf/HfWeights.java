@@ -126,10 +126,10 @@ public final class HfWeights {
                     // The shape is the parameter's, so the element count fits the int of a tensor's length.
                     int n = p.value().length();
                     if (piece == null) piece = new float[PIECE];
-                    for (int at = 0; at < n; at += PIECE) {
-                        int k = Math.min(PIECE, n - at);
+                    for (long at = 0; at < n; at += PIECE) {          // long: at + PIECE may pass 2^31 - 1
+                        int k = (int) Math.min(PIECE, n - at);
                         r.readFloats(name, at, piece, 0, k);
-                        be.upload(p.value(), at, piece, 0, k);
+                        be.upload(p.value(), (int) at, piece, 0, k);
                     }
                 }
             } catch (IOException e) {
