@@ -3,6 +3,7 @@
 #   make test   the whole test suite; without a GPU the CUDA tests run on the emulated CUDA device (emu-device.mk)
 #   make gpu-test  the GPU parity suite alone (needs a CUDA device)
 #   make bundle    dist/parrot-<version>-linux-x86_64.tar.xz: jlink'ed runtime + fat jar + PTX
+#   make cpu-peak  the cores' measured FP32 FMA GFLOP/s and effective clock (for bench cpu --clock-ghz)
 SHELL := /bin/bash
 MVN ?= mvn -B -q
 JAR := target/parrot.jar
@@ -11,6 +12,8 @@ ARGS ?=
 # The CPU backend's SIMD kernels use the Vector API, an incubator module in Java 17.
 JAVA ?= java
 JAVA_FLAGS ?= --add-modules jdk.incubator.vector -XX:+UseParallelGC
+# nvcc runs one kernel file a core: the PTX build is most of a fresh `make run`'s build time.
+NPROC ?= $(shell nproc 2>/dev/null || echo 2)
 PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 
 -include cuda.mk
@@ -18,12 +21,12 @@ PARROT := $(JAVA) $(JAVA_FLAGS) -jar $(JAR)
 -include bundle.mk
 -include docker.mk
 
-.PHONY: build run test gpu-test bench clean fixtures
+.PHONY: build run test gpu-test bench cpu-peak clean fixtures
 
 build: $(JAR)
 
 $(JAR): pom.xml $(shell find java/src/main -type f 2>/dev/null)
-	@$(MAKE) --no-print-directory kernels 2>/dev/null || true
+	@$(MAKE) --no-print-directory -j$(NPROC) kernels 2>/dev/null || true
 	$(MVN) -DskipTests package
 
 run: build
@@ -34,14 +37,24 @@ run: build
 # whose CUDA tests run on the emulated device when this machine has no NVIDIA driver (EMU_DEVICE_USE).
 # The jar first: SlurmClusterTest runs target/parrot.jar under a local Slurm (SKIPPED where Slurm is missing).
 test: $(JAR)
-	$(MAKE) --no-print-directory kernels ptxas-check kernels-emu-test emu-device emu-device-test
+	$(MAKE) --no-print-directory -j$(NPROC) kernels
+	$(MAKE) --no-print-directory ptxas-check kernels-emu-test emu-device emu-device-test
 	mvn -B --no-transfer-progress test $(EMU_DEVICE_MVN)
 
 gpu-test: kernels build
-	mvn -B --no-transfer-progress test -Dtest='CudaParityTest' -Dsurefire.failIfNoSpecifiedTests=false
+	mvn -B --no-transfer-progress test -Dtest='CudaParityTest,CudaPrefillTest,CudaHfLoadTest' -Dsurefire.failIfNoSpecifiedTests=false
 
 bench: build
 	$(PARROT) bench cpu
+
+# The cores' measured FP32 FMA throughput and effective clock (scripts/fma_peak.c): the peak that `bench cpu`
+# computes from /proc/cpuinfo's nominal clock is lower wherever the cores boost or a VM reports the host's clock.
+cpu-peak: build/fma_peak
+	build/fma_peak
+
+build/fma_peak: scripts/fma_peak.c
+	@mkdir -p build
+	$(CC) -O2 -mavx2 -mfma -pthread $< -o $@
 
 # Regenerates the golden fixtures with Debian's PyTorch (apt-get install python3-torch).
 fixtures:

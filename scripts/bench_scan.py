@@ -593,7 +593,7 @@ def main():
     torch.zeros(1, device="cuda")
     props = torch.cuda.get_device_properties(0)
     cc = (props.major, props.minor)
-    arch = "sm_90" if cc[0] >= 9 else "sm_80" if cc[0] == 8 else None
+    arch = "sm_80" if cc[0] >= 8 else None         # the one PTX target (cuda.mk): JIT-compiled for the card
     doc = {"schema": "parrot.bench_scan/1", "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "device": props.name, "compute_capability": "%d.%d" % cc, "multiprocessors": props.multi_processor_count,
            "torch": torch.__version__, "cuda_runtime": torch.version.cuda, "python": platform.python_version(),

@@ -59,6 +59,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", description = "train only these models of the config (by name)")
     List<String> only = new ArrayList<>();
 
+    @Option(names = "--jobs", paramLabel = "N", defaultValue = "auto",
+            description = "models trained side by side on the CPU, each on its own core where there are as many cores "
+                    + "as jobs (default auto: one a core, up to the number of models; the results are the same bits)")
+    String jobs;
+
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "show a progress line (default: when attached to a terminal)")
     boolean progress;
@@ -70,6 +75,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume != null) return resume();
         ExperimentConfig exp = ConfigLoader.load(config, overrides);
         for (String name : only) exp.model(name); // an unknown --model name is refused before anything runs
+        TrainJobs.parse(jobs);                    // and a malformed --jobs
         Path dir = out != null ? out : Path.of("runs", exp.name());
         Map<String, List<LengthResult>> table = new LinkedHashMap<>();
         boolean showBar = progress && System.console() != null;
@@ -79,10 +85,23 @@ final class TrainCommand implements Callable<Integer> {
              StopSignal stop = StopSignal.install()) {
             Evidence.refuseResultsFolder(dir, Evidence.emulated(be), "--out");
             for (ModelConfig mc : chosen) preflight(exp, mc, be, dir.resolve(mc.name()), out != null ? "--out" : "output folder");
-            for (ModelConfig mc : chosen) {
-                List<LengthResult> acc = trainOne(exp, mc, be, dir.resolve(mc.name()), null, showBar, stop);
-                if (acc == null) return stopped(stop, dir.resolve(mc.name()));
-                table.put(mc.name(), acc);
+            int n = TrainJobs.count(jobs, be, exp, chosen);
+            if (n > 1) log.info("training {} models side by side ({} at a time, --jobs {})", chosen.size(), n, jobs);
+            boolean bars = showBar && n == 1;                     // one progress line per terminal
+            Map<ModelConfig, List<LengthResult>> done = TrainJobs.run(chosen, n, stop,
+                    mc -> trainOne(exp, mc, be, dir.resolve(mc.name()), null, bars, stop));
+            List<String> stopped = new ArrayList<>(), notStarted = new ArrayList<>();
+            for (Map.Entry<ModelConfig, List<LengthResult>> e : done.entrySet()) {
+                if (e.getValue() == null) stopped.add(e.getKey().name());
+                else if (e.getValue() == TrainJobs.NOT_STARTED) notStarted.add(e.getKey().name());
+                else table.put(e.getKey().name(), e.getValue());
+            }
+            if (!stopped.isEmpty()) {
+                for (String name : stopped.subList(0, stopped.size() - 1))
+                    System.out.println("stopped: " + name + "; continue with: parrot train --resume " + dir.resolve(name));
+                if (!notStarted.isEmpty())
+                    System.out.println("not started: " + String.join(", ", notStarted) + " (train with --model NAME)");
+                return stopped(stop, dir.resolve(stopped.get(stopped.size() - 1)));
             }
         }
         System.out.println();

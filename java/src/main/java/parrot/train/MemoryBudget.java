@@ -115,9 +115,8 @@ public final class MemoryBudget {
         if (logits > MAX_ELEMENTS)
             throw new ConfigException(what + ": the logits of one step (" + tokens + " tokens x " + vocab
                     + " tokens of vocabulary = " + logits + " values) exceed one array (" + MAX_ELEMENTS + "); lower train.batch_size or train.context");
-        long weights = saturatingMultiply(s.parameters(), (activationsOnHost ? 4L : 3L) * bytesPerValue);
-        long acts = activationsOnHost ? saturatingMultiply(saturatingAdd(saturatingMultiply(tokens, perToken(m)),
-                saturatingMultiply(2, logits)), bytesPerValue) : 0;
+        long weights = weightBytes(s, bytesPerValue, activationsOnHost);
+        long acts = activationBytes(m, vocab, batch, context, bytesPerValue, activationsOnHost);
         long need = saturatingAdd(weights, acts), have = heapAvailable();
         if (need > have)
             throw new ConfigException(what + ": training needs about " + size(need) + " (" + s.parameters()
@@ -125,6 +124,25 @@ public final class MemoryBudget {
                     + (activationsOnHost ? "; activations and logits of batch " + batch + " x context " + context + ": " + size(acts) : "")
                     + "), the Java heap has " + size(have) + " free; lower train.batch_size, train.context or the model size, "
                     + "or give Java more memory (java -Xmx...)");
+    }
+
+    /** What {@link #checkTraining} estimates one model's training holds in the Java heap, in bytes. */
+    public static long trainingBytes(ModelConfig m, int vocab, int batch, int context, int bytesPerValue,
+                                     boolean activationsOnHost) {
+        return saturatingAdd(weightBytes(shapes(m, vocab), bytesPerValue, activationsOnHost),
+                activationBytes(m, vocab, batch, context, bytesPerValue, activationsOnHost));
+    }
+
+    private static long weightBytes(Shapes s, int bytesPerValue, boolean activationsOnHost) {
+        return saturatingMultiply(s.parameters(), (activationsOnHost ? 4L : 3L) * bytesPerValue);
+    }
+
+    private static long activationBytes(ModelConfig m, int vocab, int batch, int context, int bytesPerValue,
+                                        boolean activationsOnHost) {
+        if (!activationsOnHost) return 0;
+        long tokens = saturatingMultiply(batch, context + 1L), logits = saturatingMultiply(tokens, vocab);
+        return saturatingMultiply(saturatingAdd(saturatingMultiply(tokens, perToken(m)), saturatingMultiply(2, logits)),
+                bytesPerValue);
     }
 
     /**

@@ -56,6 +56,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void upload(Tensor dst, int dstOffset, float/*keep*/[] src, int srcOffset, int count) {
+        float[] d = f(dst);
+        java.util.Objects.checkFromIndexSize(dstOffset, count, d.length);
+        java.util.Objects.checkFromIndexSize(srcOffset, count, src.length);
+        for (int k = 0; k < count; k++) d[dstOffset + k] = src[srcOffset + k];
+    }
+
+    @Override
     public void upload(Tensor dst, double[] src) {
         float[] d = f(dst);
         checkLength(dst, src.length);

@@ -125,7 +125,7 @@ public final class CudaBackend implements Backend {
         return attention.precision();
     }
 
-    /** "sm_80" or "sm_90": which PTX this device runs. */
+    /** Which PTX target this device runs ({@link PtxResources#archFor}). */
     public String ptxArch() {
         return arch;
     }
@@ -234,6 +234,15 @@ public final class CudaBackend implements Backend {
         requireLength(d, src.length, "upload dst");
         ctx.makeCurrent();
         ctx.upload(d.ptr(), Pointer.to(src), d.bytes());
+    }
+
+    @Override
+    public void upload(Tensor dst, int dstOffset, float[] src, int srcOffset, int count) {
+        CudaTensor d = f32(dst, "dst");
+        java.util.Objects.checkFromIndexSize(dstOffset, count, d.length());
+        java.util.Objects.checkFromIndexSize(srcOffset, count, src.length);
+        ctx.makeCurrent();
+        ctx.upload(d.ptr().withByteOffset(4L * dstOffset), Pointer.to(src).withByteOffset(4L * srcOffset), 4L * count);
     }
 
     @Override

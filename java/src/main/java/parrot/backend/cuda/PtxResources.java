@@ -15,8 +15,11 @@ import java.util.regex.Pattern;
  * {@code /parrot/ptx/<sm>/<family>.ptx}.
  */
 public final class PtxResources {
-    /** The architectures built by cuda.mk (CUDA_SMS). */
-    public static final String[] ARCHS = {"sm_80", "sm_90"};
+    /**
+     * The PTX targets cuda.mk builds (CUDA_SMS), oldest first. One: the driver JIT-compiles compute_80 PTX for
+     * every newer card, and nvcc's sm_90 PTX of these kernels was the sm_80 text with another .target line.
+     */
+    public static final String[] ARCHS = {"sm_80"};
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+([A-Za-z_$][\\w$]*)\\s*\\(");
     private static final Pattern ENTRY_PARAMS = Pattern.compile("\\.entry\\s+([A-Za-z_$][\\w$]*)\\s*\\(([^)]*)\\)");
     private static final Pattern PARAM = Pattern.compile(
@@ -25,11 +28,14 @@ public final class PtxResources {
     private PtxResources() {
     }
 
-    /** The PTX directory for a device: sm_90 for compute capability ≥ 9.0, sm_80 for 8.x; null below 8.0. */
+    /** The PTX directory for a device: the newest of {@link #ARCHS} it can run; null below compute capability 8.0. */
     public static String archFor(int ccMajor, int ccMinor) {
-        if (ccMajor >= 9) return "sm_90";
-        if (ccMajor == 8) return "sm_80";
-        return null;
+        String best = null;
+        for (String arch : ARCHS) {
+            int cc = Integer.parseInt(arch.substring(3));
+            if (ccMajor * 10 + ccMinor >= cc) best = arch;
+        }
+        return best;
     }
 
     public static String path(String arch, String family) {

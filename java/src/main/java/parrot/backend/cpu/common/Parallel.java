@@ -16,6 +16,8 @@ public final class Parallel {
 
     private static final int THREADS = threadsFromEnvironment();
     private static final ForkJoinPool POOL = new ForkJoinPool(THREADS);
+    /** Set in threads that run one of several jobs side by side, each on one core (see {@link #serially}). */
+    private static final ThreadLocal<Boolean> SERIAL = ThreadLocal.withInitial(() -> false);
 
     private Parallel() {
     }
@@ -37,13 +39,28 @@ public final class Parallel {
     public static void forRange(int n, int minChunk, Range body) {
         if (n <= 0) return;
         int chunks = Math.min(THREADS * 4, (n + minChunk - 1) / Math.max(1, minChunk));
-        if (chunks <= 1 || THREADS == 1) {
+        if (chunks <= 1 || THREADS == 1 || SERIAL.get()) {
             body.run(0, n);
             return;
         }
         final int c = chunks;
         POOL.submit(() -> IntStream.range(0, c).parallel()
                 .forEach(i -> body.run((int) ((long) n * i / c), (int) ((long) n * (i + 1) / c)))).join();
+    }
+
+    /**
+     * Runs job with every forRange it makes done in the calling thread. For jobs that run side by side, one a
+     * core: at the small models' sizes one job on one core does more work per core than one job split over
+     * two (the split ops are tens of microseconds). The results are the same bits either way.
+     */
+    public static <T> T serially(java.util.function.Supplier<T> job) {
+        boolean was = SERIAL.get();
+        SERIAL.set(true);
+        try {
+            return job.get();
+        } finally {
+            SERIAL.set(was);
+        }
     }
 
     /** Chunk boundaries used by order-fixed reductions: a pure function of n. */
