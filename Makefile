@@ -42,7 +42,7 @@ test: $(JAR)
 	mvn -B --no-transfer-progress test $(EMU_DEVICE_MVN)
 
 gpu-test: kernels build
-	mvn -B --no-transfer-progress test -Dtest='CudaParityTest' -Dsurefire.failIfNoSpecifiedTests=false
+	mvn -B --no-transfer-progress test -Dtest='CudaParityTest,CudaPrefillTest,CudaHfLoadTest' -Dsurefire.failIfNoSpecifiedTests=false
 
 bench: build
 	$(PARROT) bench cpu

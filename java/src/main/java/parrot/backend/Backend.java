@@ -31,6 +31,13 @@ public interface Backend extends AutoCloseable {
 
     void upload(Tensor dst, float[] src);
 
+    /**
+     * Part of a tensor: {@code src[srcOffset, srcOffset + count)} into elements {@code [dstOffset, dstOffset + count)}
+     * of {@code dst} (row-major), the rest untouched. A loader fills a large tensor piece by piece through a small
+     * buffer this way, never holding a second whole copy of it.
+     */
+    void upload(Tensor dst, int dstOffset, float[] src, int srcOffset, int count);
+
     void upload(Tensor dst, double[] src);
 
     void uploadInts(Tensor dst, int[] src);

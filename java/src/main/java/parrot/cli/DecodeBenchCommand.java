@@ -93,8 +93,9 @@ final class DecodeBenchCommand implements java.util.concurrent.Callable<Integer>
                         System.getProperty("java.class.path"), LoadProbe.class.getName(), f.toString()));
                 if (load != null) {
                     double peak = load.get("peak_rss_after").asDouble(), w = load.get("float32_bytes").asDouble();
-                    System.out.printf(Locale.ROOT, "  loader: peak RSS %.0f MB (JVM before loading %.0f MB) for %.0f MB of float32 weights: %.2fx%n",
-                            peak / 1e6, load.get("peak_rss_before").asDouble() / 1e6, w / 1e6, peak / w);
+                    System.out.printf(Locale.ROOT, "  loader: peak RSS %.0f MB (JVM before loading %.0f MB, parameters allocated %.0f MB) "
+                                    + "for %.0f MB of float32 weights: %.2fx%n", peak / 1e6, load.get("peak_rss_before").asDouble() / 1e6,
+                            load.get("peak_rss_allocated").asDouble() / 1e6, w / 1e6, peak / w);
                     row.put("loader", load);
                 }
                 rows.add(row);

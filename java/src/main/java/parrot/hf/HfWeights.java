@@ -22,8 +22,10 @@ import java.util.regex.Pattern;
 /**
  * Fills a model's parameters from a Hugging Face folder's safetensors: one model.safetensors, or the shards a
  * model.safetensors.index.json names ({"metadata": {...}, "weight_map": {tensor: file}}). Shards are opened one at
- * a time and read tensor by tensor (the reader memory-maps), so loading holds at most the float32 model plus one
- * tensor's decoded copy beside the mapped shard. Every parameter must come exactly once with its exact shape; the
+ * a time and each tensor is decoded in pieces of {@value #PIECE} elements straight into its parameter, through one
+ * small array and the reader's buffer (positional reads, no memory map), so loading holds the float32 model plus a
+ * few MB, whatever the size of a tensor or shard, and makes no garbage that waits for the collector: peak memory
+ * does not depend on when it runs. Every parameter must come exactly once with its exact shape; the
  * known buffers that are not parameters are skipped by name; anything else is an error naming the tensor.
  */
 public final class HfWeights {
@@ -39,6 +41,8 @@ public final class HfWeights {
     static final String TIED_HEAD = "lm_head.weight";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Elements decoded per piece: 1 MiB of float32, the reader's buffer's size. */
+    static final int PIECE = SafeTensors.BUFFER_BYTES / 4;
 
     private HfWeights() {
     }
@@ -92,10 +96,10 @@ public final class HfWeights {
         Map<String, Parameter> wanted = new LinkedHashMap<>();
         for (Parameter p : model.parameters().list()) wanted.put(p.name(), p);
         Set<String> loaded = new LinkedHashSet<>();
-        // One staging array per tensor size, reused: a model's layers repeat a handful of shapes, so decoding into
-        // a fresh array per tensor left hundreds of MB of garbage waiting for the collector while loading (a
-        // Mamba-130M folder peaked at 2.9x its float32 weights against Pythia's 1.7x).
-        Map<Long, float[]> staging = new java.util.HashMap<>();
+        // One piece array for the whole load. Decoding each tensor into a whole-tensor array (first a new one per
+        // tensor, then one per tensor size) and memory-mapping the shard put the Mamba-130M shape's peak RSS at
+        // 2.4-2.9x its float32 weights, and the garbage made it move with the collector's timing.
+        float[] piece = null;
         for (Shard s : layout(dir)) {
             try (SafeTensors.Reader r = SafeTensors.open(s.file())) {
                 if (s.names() != null) {
@@ -119,12 +123,13 @@ public final class HfWeights {
                     if (!Arrays.equals(t.shape(), Arrays.stream(p.shape()).asLongStream().toArray()))
                         throw new HfException(s.file() + ": tensor " + name + " has shape " + Arrays.toString(t.shape())
                                 + ", config.json makes it " + Arrays.toString(p.shape()));
-                    if (t.elements() > Integer.MAX_VALUE - 8) {
-                        be.upload(p.value(), r.readFloats(name));   // refused there, naming the tensor
-                    } else {
-                        float[] buf = staging.computeIfAbsent(t.elements(), n -> new float[(int) (long) n]);
-                        r.readFloats(name, buf, 0);
-                        be.upload(p.value(), buf);
+                    // The shape is the parameter's, so the element count fits the int of a tensor's length.
+                    int n = p.value().length();
+                    if (piece == null) piece = new float[PIECE];
+                    for (long at = 0; at < n; at += PIECE) {          // long: at + PIECE may pass 2^31 - 1
+                        int k = (int) Math.min(PIECE, n - at);
+                        r.readFloats(name, at, piece, 0, k);
+                        be.upload(p.value(), (int) at, piece, 0, k);
                     }
                 }
             } catch (IOException e) {

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.CharacterCodingException;
@@ -45,10 +44,14 @@ import java.util.TreeMap;
  *         System.out.println(t.name() + " " + t.dtype() + " " + Arrays.toString(t.shape()));
  *     float[] w = r.readFloats("gpt_neox.embed_in.weight");  // one tensor, decoded to float32
  *     r.readFloats("embed_out.weight", buffer, offset);      // or into a buffer of the caller's
+ *     r.readFloats("embed_out.weight", from, buffer, 0, n);  // or elements [from, from + n) of it
  * }
  * }</pre>
- * The file is memory-mapped one tensor at a time, in windows of at most {@value #MAX_WINDOW} bytes, so files
- * (and tensors) of 2 GiB and more work and reading one tensor never touches the others. {@link #open} refuses,
+ * Data is read with positional reads through one reusable buffer of {@value #BUFFER_BYTES} bytes per reader, never
+ * memory-mapped and never a whole file or tensor at once, so files (and tensors) of 2 GiB and more work, reading one
+ * tensor never touches the others, and a loader that fills its parameters piece by piece needs no more than that
+ * buffer beside them: the file's pages stay in the page cache, outside the process's resident memory (mapped pages a
+ * process has touched count in its RSS until unmapped, which a MappedByteBuffer is only when collected). {@link #open} refuses,
  * before any data is read, any file whose header is not exactly what the format allows:
  * <ul>
  *   <li>the header length must be at least 2 and at most {@value #MAX_HEADER_BYTES} bytes and fit in the file;</li>
@@ -133,12 +136,12 @@ public final class SafeTensors {
 
     /** The format's reference implementation refuses headers over 100 MB; so does this one. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
-    /** Largest mapped window: a MappedByteBuffer is int-indexed. A multiple of 8, so no element straddles two. */
-    public static final int MAX_WINDOW = 1 << 30;
+    /** A reader's read buffer: a multiple of 8, so every fill holds whole elements of any dtype. */
+    public static final int BUFFER_BYTES = 1 << 20;
     /** The largest float[] the JVM allocates. */
     private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
-    /** Window size used by readers; tests lower it to cross window boundaries with small files. */
-    static int window = MAX_WINDOW;
+    /** Buffer size of readers opened from now on; tests lower it to cross buffer fills with small files. */
+    static int window = BUFFER_BYTES;
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -198,8 +201,8 @@ public final class SafeTensors {
     }
 
     /**
-     * An open, validated safetensors file. Tensors are read one at a time by name; each read maps its own
-     * windows and keeps no state, so reads from several threads are fine (closing during one is not).
+     * An open, validated safetensors file. Tensors are read one at a time by name, through the reader's one
+     * buffer; reads from several threads are serialised on it (closing during one is not allowed).
      */
     public static final class Reader implements AutoCloseable {
         private final Path file;
@@ -207,6 +210,8 @@ public final class SafeTensors {
         private final long dataStart;
         private final Map<String, String> metadata;
         private final Map<String, TensorInfo> tensors;      // in offset order
+        private final int bufferBytes = Math.max(8, window / 8 * 8);
+        private ByteBuffer buffer;                           // allocated at the first read: listing needs none
 
         private Reader(Path file, FileChannel channel) throws IOException {
             this.file = file;
@@ -398,32 +403,55 @@ public final class SafeTensors {
             if (offset < 0 || t.elements() > dst.length - (long) offset)
                 throw new FormatException(file, "tensor " + name + " has " + t.elements() + " elements; the buffer has room for "
                         + Math.max(0, dst.length - (long) offset) + " from offset " + offset);
-            long pos = dataStart + t.begin(), left = t.bytes();
-            int at = offset;
+            readFloats(name, 0, dst, offset, (int) t.elements());
+        }
+
+        /**
+         * Elements {@code [from, from + count)} of one tensor (row-major) decoded to float32 into
+         * {@code dst[offset, offset + count)}, as {@link #readFloats(String, float[], int)} decodes them. Whatever the
+         * tensor's size, this holds nothing beyond the reader's {@value #BUFFER_BYTES}-byte buffer.
+         */
+        public synchronized void readFloats(String name, long from, float[] dst, int offset, int count) throws IOException {
+            TensorInfo t = info(name);
+            checkDecodable(t);
+            if (from < 0 || count < 0 || from > t.elements() - count)
+                throw new FormatException(file, "tensor " + name + " has " + t.elements() + " elements; asked for "
+                        + count + " from element " + from);
+            if (offset < 0 || count > dst.length - (long) offset)
+                throw new FormatException(file, "tensor " + name + ": " + count + " elements asked for; the buffer has room for "
+                        + Math.max(0, dst.length - (long) offset) + " from offset " + offset);
+            if (buffer == null) buffer = ByteBuffer.allocateDirect(bufferBytes).order(ByteOrder.LITTLE_ENDIAN);
+            int width = t.dtype().bytes, per = buffer.capacity() / width, at = offset, left = count;
+            long pos = dataStart + t.begin() + from * width;
             while (left > 0) {
-                int chunk = (int) Math.min(left, window);
-                MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_ONLY, pos, chunk);
-                m.order(ByteOrder.LITTLE_ENDIAN);
-                int count = chunk / t.dtype().bytes;
-                switch (t.dtype()) {
-                    case F32 -> m.asFloatBuffer().get(dst, at, count);
-                    case F64 -> {
-                        var d = m.asDoubleBuffer();
-                        for (int i = 0; i < count; i++) dst[at + i] = (float) d.get(i);
-                    }
-                    case BF16 -> {
-                        var s = m.asShortBuffer();
-                        for (int i = 0; i < count; i++) dst[at + i] = Float.intBitsToFloat((s.get(i) & 0xffff) << 16);
-                    }
-                    case F16 -> {
-                        var s = m.asShortBuffer();
-                        for (int i = 0; i < count; i++) dst[at + i] = halfToFloat(s.get(i));
-                    }
-                    default -> throw new AssertionError(t.dtype());
+                int n = Math.min(left, per);
+                buffer.clear().limit(n * width);
+                readFully(buffer, pos);
+                buffer.flip();
+                decode(t.dtype(), buffer, dst, at, n);
+                at += n;
+                left -= n;
+                pos += (long) n * width;
+            }
+        }
+
+        /** n elements of dtype from b (little-endian, at position 0) into dst[at ..]. */
+        private static void decode(DType dtype, ByteBuffer b, float[] dst, int at, int n) {
+            switch (dtype) {
+                case F32 -> b.asFloatBuffer().get(dst, at, n);
+                case F64 -> {
+                    var d = b.asDoubleBuffer();
+                    for (int i = 0; i < n; i++) dst[at + i] = (float) d.get(i);
                 }
-                at += count;
-                pos += chunk;
-                left -= chunk;
+                case BF16 -> {
+                    var s = b.asShortBuffer();
+                    for (int i = 0; i < n; i++) dst[at + i] = Float.intBitsToFloat((s.get(i) & 0xffff) << 16);
+                }
+                case F16 -> {
+                    var s = b.asShortBuffer();
+                    for (int i = 0; i < n; i++) dst[at + i] = halfToFloat(s.get(i));
+                }
+                default -> throw new AssertionError(dtype);
             }
         }
 

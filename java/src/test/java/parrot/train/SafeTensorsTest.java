@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The safetensors reader refuses every header the format does not allow, naming the file and the field, reads
- * one tensor without the others, across mapping windows and past 2 GiB; the writer is deterministic.
+ * one tensor, or any range of one, without the others, across buffer fills and past 2 GiB, holding nothing but its
+ * own small buffer and never mapping the file; the writer is deterministic.
  */
 class SafeTensorsTest {
     /** A file from a literal header and data bytes; the header is padded to 8 bytes like the reference writer. */
@@ -171,7 +173,7 @@ class SafeTensorsTest {
     }
 
     @Test
-    void tensorsCrossMappingWindows(@TempDir Path tmp) throws IOException {
+    void tensorsCrossBufferFills(@TempDir Path tmp) throws IOException {
         float[] v = new float[1001];
         for (int i = 0; i < v.length; i++) v[i] = i * 0.25f - 7;
         Path f = tmp.resolve("w.safetensors");
@@ -186,9 +188,89 @@ class SafeTensorsTest {
         }
     }
 
+    /** Every decodable dtype, every range of a tensor, through a buffer of 24 bytes (fills of 3 to 12 elements). */
+    @Test
+    void anyRangeOfATensorIsReadAcrossBufferFills(@TempDir Path tmp) throws IOException {
+        int n = 37;
+        ByteBuffer d = ByteBuffer.allocate(n * (4 + 2 + 2 + 8)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] want = new float[n];
+        for (int i = 0; i < n; i++) want[i] = i * 0.5f - 9;                       // exact in F16 and BF16
+        for (float v : want) d.putFloat(v);
+        for (float v : want) d.putShort(toHalf(v));
+        for (float v : want) d.putShort((short) (Float.floatToIntBits(v) >>> 16));
+        for (float v : want) d.putDouble(v);
+        Path f = file(tmp, "ranges.safetensors", ("{\"f\":{\"dtype\":\"F32\",\"shape\":[37],\"data_offsets\":[0,148]},"
+                + "\"h\":{\"dtype\":\"F16\",\"shape\":[37],\"data_offsets\":[148,222]},"
+                + "\"b\":{\"dtype\":\"BF16\",\"shape\":[37],\"data_offsets\":[222,296]},"
+                + "\"d\":{\"dtype\":\"F64\",\"shape\":[37],\"data_offsets\":[296,592]}}"), d.array());
+        int saved = SafeTensors.window;
+        SafeTensors.window = 24;
+        try (SafeTensors.Reader r = SafeTensors.open(f)) {
+            for (String t : List.of("f", "h", "b", "d")) {
+                assertArrayEquals(want, r.readFloats(t), t);
+                for (int from = 0; from <= n; from += 5)
+                    for (int count = 0; from + count <= n; count += 7) {
+                        float[] got = new float[count + 3];
+                        got[0] = got[count + 2] = 42;
+                        r.readFloats(t, from, got, 2, count);
+                        assertEquals(42, got[0], t + " writes nothing before the offset");
+                        for (int i = 0; i < count; i++) assertEquals(want[from + i], got[2 + i], t + "[" + (from + i) + "]");
+                        assertEquals(42, got[count + 2], t + " writes nothing past the range");
+                    }
+            }
+            String m = assertThrows(IOException.class, () -> r.readFloats("f", 30, new float[10], 0, 8)).getMessage();
+            assertTrue(m.contains("tensor f has 37 elements; asked for 8 from element 30"), m);
+            m = assertThrows(IOException.class, () -> r.readFloats("f", 0, new float[10], 4, 8)).getMessage();
+            assertTrue(m.contains("room for 6 from offset 4"), m);
+        } finally {
+            SafeTensors.window = saved;
+        }
+    }
+
+    /**
+     * Reading a 16 MB tensor into the caller's array allocates no heap beyond a few small objects (the reader's
+     * buffer is allocated once and reused) and never maps the file: mapped pages a process has touched count in
+     * its resident memory until the mapping is collected, which made a loader's peak RSS depend on the collector.
+     */
+    @Test
+    void readingHoldsOnlyTheReadersBufferAndMapsNothing(@TempDir Path tmp) throws IOException {
+        assumeTrue(ALLOC.isThreadAllocatedMemorySupported() && ALLOC.isThreadAllocatedMemoryEnabled(),
+                "this JVM does not count allocated bytes per thread: SKIPPED");
+        float[] v = new float[4 << 20];
+        for (int i = 0; i < v.length; i++) v[i] = i % 1000 - 500;
+        Path f = tmp.resolve("big.safetensors");
+        SafeTensors.write(f, Map.of("v", new SafeTensors.Entry(new int[]{4096, 1024}, v)), null);
+        float[] dst = new float[v.length];
+        try (SafeTensors.Reader r = SafeTensors.open(f)) {
+            r.readFloats("v", 0, dst, 0, 1000);                                  // the buffer, once
+            long before = ALLOC.getCurrentThreadAllocatedBytes();
+            r.readFloats("v", dst, 0);
+            r.readFloats("v", 1_000_003, dst, 5, 2_000_000);
+            long allocated = ALLOC.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 256 << 10, "reading 16 MB twice allocated " + allocated + " bytes of heap");
+            assertEquals(v[1_000_003], dst[5]);
+            assertEquals(v[3_000_002], dst[1_999_999 + 5]);
+            Path maps = Path.of("/proc/self/maps");
+            if (Files.isReadable(maps))
+                assertFalse(Files.readString(maps).contains(f.toString()), "the file is memory-mapped");
+        }
+        assertArrayEquals(v, SafeTensors.read(f).get("v").data());
+    }
+
+    private static final com.sun.management.ThreadMXBean ALLOC =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** float to IEEE half for values exact in half (tests only). */
+    private static short toHalf(float v) {
+        if (v == 0) return (short) (Float.floatToIntBits(v) >>> 16 & 0x8000);
+        int b = Float.floatToIntBits(v), sign = (b >>> 16) & 0x8000, exp = ((b >>> 23) & 0xff) - 127 + 15;
+        return (short) (sign | (exp << 10) | ((b >>> 13) & 0x3ff));
+    }
+
     /** A sparse file just over 2 GiB: the tensor after the first 2 GiB is read without touching the rest. */
     @Test
     void filesOver2GiBLoad(@TempDir Path tmp) throws IOException {
+        parrot.SparseFiles.assumeSparse(tmp);
         long pad = (1L << 31) + 16;
         String header = ("{\"pad\":{\"dtype\":\"U8\",\"shape\":[" + pad + "],\"data_offsets\":[0," + pad + "]},"
                 + "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + pad + "," + (pad + 8) + "]}}");

@@ -1,6 +1,7 @@
 package parrot.backend.cpu;
 
 import parrot.backend.AttentionSpec;
+import parrot.backend.cpu.common.AttentionSimd;
 import parrot.backend.cpu.common.Parallel;
 import parrot.backend.cpu.common.Simd;
 
@@ -20,15 +21,17 @@ final class Attention {
     private static final int QB = 32;
 
     /*
-     * Per (batch, head) and block of queries the products are small matrix products (MatMul.acc: S = Q·Kᵀ,
-     * O = P·V; backward dP = dO·Vᵀ, dV += Pᵀ·dO, dQ += dS·K, dK += dSᵀ·Q) with the head's Kᵀ (and Vᵀ) gathered
-     * once, so they run register-blocked over keys instead of as a dot product or axpy of head_dim (8 at the
-     * quickstart size) per (query, key) pair. Entries outside the causal mask or the window are exact zeros in P.
+     * With the vector module and head_dim a multiple of the vector width, AttentionSimd does each (batch, head)
+     * (four query rows at a time, masks as vector blends; see AttentionVectorOps). The loops below define the op
+     * and are what the float64 twin runs: per (batch, head) and block of queries the products are small matrix
+     * products (MatMul.acc: S = Q·Kᵀ, O = P·V; backward dP = dO·Vᵀ, dV += Pᵀ·dO, dQ += dS·K, dK += dSᵀ·Q) with the
+     * head's Kᵀ (and Vᵀ) gathered once. Entries outside the causal mask or the window are exact zeros in P.
      */
     static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int batch, int seqLen) {
         int heads = spec.heads(), hd = spec.headDim(), width = 3 * hd * heads, owidth = hd * heads;
         float scale = (float) (1 / Math.sqrt(hd));
         Parallel.forRange(batch * heads, 1, (lo, hi) -> {
+            if (AttentionSimd.forward(out, lse, qkv, spec, seqLen, lo, hi)) return;
             int qb = Math.min(QB, seqLen);
             float[] kt = new float[hd * seqLen], s = new float[qb * seqLen];
             for (int bh = lo; bh < hi; bh++) {
@@ -88,6 +91,7 @@ final class Attention {
         int heads = spec.heads(), hd = spec.headDim(), width = 3 * hd * heads, owidth = hd * heads;
         float scale = (float) (1 / Math.sqrt(hd));
         Parallel.forRange(batch * heads, 1, (lo, hi) -> {
+            if (AttentionSimd.backward(dqkv, dout, qkv, out, lse, spec, seqLen, lo, hi)) return;
             int qb = Math.min(QB, seqLen);
             float[] kt = new float[hd * seqLen], vt = new float[hd * seqLen];
             float[] p = new float[qb * seqLen], ds = new float[qb * seqLen];

@@ -1,8 +1,12 @@
 package parrot.backend.cpu;
 
+import parrot.backend.cpu.common.NormSimd;
 import parrot.backend.cpu.common.Parallel;
 
-/** LayerNorm over the last dim (biased variance, as torch.nn.LayerNorm). */
+/**
+ * LayerNorm over the last dim (biased variance, as torch.nn.LayerNorm). With the vector module the float32
+ * backend runs NormSimd's vector rows instead (float sums; the parameter gradients the same bits as below).
+ */
 final class LayerNorm {
     private LayerNorm() {
     }
@@ -10,6 +14,7 @@ final class LayerNorm {
     static void forward(float[] out, float[] mean, float[] rstd, float[] in, float[] w, float[] b, double eps,
                         int n, int c) {
         Parallel.forRange(n, 16, (lo, hi) -> {
+            if (NormSimd.layerNormForward(out, mean, rstd, in, w, b, eps, c, lo, hi)) return;
             for (int r = lo; r < hi; r++) {
                 int base = r * c;
                 double m = 0;
@@ -37,6 +42,7 @@ final class LayerNorm {
                          float[] mean, float[] rstd, int n, int c) {
         if (din != null) {
             Parallel.forRange(n, 16, (lo, hi) -> {
+                if (NormSimd.layerNormInputGrad(din, dout, in, w, mean, rstd, c, lo, hi)) return;
                 for (int r = lo; r < hi; r++) {
                     int base = r * c;
                     float m = mean[r], s = rstd[r];
@@ -59,6 +65,7 @@ final class LayerNorm {
         if (dw != null || db != null) {
             // Column-parallel so every weight sums its rows in order: deterministic on any core count.
             Parallel.forRange(c, 8, (lo, hi) -> {
+                if (NormSimd.layerNormParamGrads(dw, db, dout, in, mean, rstd, n, c, lo, hi)) return;
                 for (int i = lo; i < hi; i++) {
                     float sw = 0f, sb = 0f;
                     for (int r = 0; r < n; r++) {

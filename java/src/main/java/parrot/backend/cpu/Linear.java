@@ -17,8 +17,21 @@ final class Linear {
      * and every thread busy even on a single row, which the row-split GEMM path would give to one thread.
      */
     static final int DOT_ROWS = ROWS_GRAIN;
+    /**
+     * Row splits between threads fall on multiples of the GEMM kernel's 6-row tile: a chunk of 8 rows ran as a 6-row
+     * tile and two single-row passes, each a chain of dependent FMAs, so with 2 threads the weight gradient of a
+     * 64-wide layer (8 output rows a chunk) spent most of its time in those 2 rows. The split does not change the
+     * bits: every element sums its products in the same order whatever the blocking.
+     */
+    private static final int TILE = 6;
 
     private Linear() {
+    }
+
+    /** Parallel.forRange over [0, n) in chunks of at least minChunk, cut at multiples of TILE. */
+    private static void forTiles(int n, int minChunk, Parallel.Range body) {
+        int groups = (n + TILE - 1) / TILE;
+        Parallel.forRange(groups, Math.max(1, minChunk / TILE), (glo, ghi) -> body.run(glo * TILE, Math.min(n, ghi * TILE)));
     }
 
     static void forward(float[] out, float[] in, float[] w, float[] b, int n, int ni, int no) {
@@ -34,7 +47,7 @@ final class Linear {
         float[] wt = new float[ni * no];                   // Wᵀ, so each input element scales one contiguous row
         for (int o = 0; o < no; o++)
             for (int i = 0; i < ni; i++) wt[i * no + o] = w[o * ni + i];
-        Parallel.forRange(n, ROWS_GRAIN, (lo, hi) -> {
+        forTiles(n, ROWS_GRAIN, (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 if (b != null) System.arraycopy(b, 0, out, r * no, no);
                 else java.util.Arrays.fill(out, r * no, (r + 1) * no, 0f);
@@ -54,7 +67,7 @@ final class Linear {
     static void backward(float[] din, float[] dw, float[] db, float[] dout, float[] in, float[] w,
                          int n, int ni, int no) {
         if (dw != null || db != null) {
-            Parallel.forRange(no, 4, (lo, hi) -> {
+            forTiles(no, 4, (lo, hi) -> {
                 // dW[lo..hi) += (doutᵀ)[lo..hi)·in, doutᵀ read in place (row stride 1, column stride no)
                 if (dw != null && Simd.gemm(dw, lo * ni, ni, dout, lo, 1, no, in, 0, ni, hi - lo, n, ni)) {
                     if (db != null) {
@@ -81,7 +94,7 @@ final class Linear {
             });
         }
         if (din != null) {
-            Parallel.forRange(n, ROWS_GRAIN, (lo, hi) -> {
+            forTiles(n, ROWS_GRAIN, (lo, hi) -> {
                 if (Simd.gemm(din, lo * ni, ni, dout, lo * no, no, 1, w, 0, ni, hi - lo, no, ni)) return;
                 for (int r = lo; r < hi; r++) {
                     int ib = r * ni, gb = r * no;

@@ -237,6 +237,15 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void upload(Tensor dst, int dstOffset, float[] src, int srcOffset, int count) {
+        CudaTensor d = f32(dst, "dst");
+        java.util.Objects.checkFromIndexSize(dstOffset, count, d.length());
+        java.util.Objects.checkFromIndexSize(srcOffset, count, src.length);
+        ctx.makeCurrent();
+        ctx.upload(d.ptr().withByteOffset(4L * dstOffset), Pointer.to(src).withByteOffset(4L * srcOffset), 4L * count);
+    }
+
+    @Override
     public void upload(Tensor dst, double[] src) {
         float[] f = new float[src.length];
         for (int i = 0; i < f.length; i++) f[i] = (float) src[i];

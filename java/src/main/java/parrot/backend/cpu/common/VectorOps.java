@@ -120,19 +120,30 @@ final class VectorOps implements Simd.Ops {
                 int nj = Math.min(4, n - j);
                 for (int q = 0; q < nj; q++)
                     for (int i = 0; i < w; i++) cv[q * w + i] = c[co + (r + i) * ldc + j + q];
-                FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
-                FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
-                for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
-                    FloatVector av = FloatVector.fromArray(F, at, p * w);
-                    x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
-                    if (nj > 1) x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
-                    if (nj > 2) x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
-                    if (nj > 3) x3 = av.fma(FloatVector.broadcast(F, b[bp + 3]), x3);
+                if (nj == 4) {
+                    FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
+                    FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
+                    for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
+                        FloatVector av = FloatVector.fromArray(F, at, p * w);
+                        x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
+                        x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
+                        x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
+                        x3 = av.fma(FloatVector.broadcast(F, b[bp + 3]), x3);
+                    }
+                    x0.intoArray(cv, 0);
+                    x1.intoArray(cv, w);
+                    x2.intoArray(cv, 2 * w);
+                    x3.intoArray(cv, 3 * w);
+                } else {
+                    // one column at a time: with the 4-wide loop's "if (nj > q)" updates C2 boxed the vectors
+                    // (the 30-column LM head allocated 2 MB a step and ran at ~4 GFLOP/s)
+                    for (int q = 0; q < nj; q++) {
+                        FloatVector x = FloatVector.fromArray(F, cv, q * w);
+                        for (int p = 0, bp = bo + j + q; p < k; p++, bp += ldb)
+                            x = FloatVector.fromArray(F, at, p * w).fma(FloatVector.broadcast(F, b[bp]), x);
+                        x.intoArray(cv, q * w);
+                    }
                 }
-                x0.intoArray(cv, 0);
-                x1.intoArray(cv, w);
-                x2.intoArray(cv, 2 * w);
-                x3.intoArray(cv, 3 * w);
                 for (int q = 0; q < nj; q++)
                     for (int i = 0; i < w; i++) c[co + (r + i) * ldc + j + q] = cv[q * w + i];
             }
@@ -251,6 +262,16 @@ final class VectorOps implements Simd.Ops {
     private static void gemmRow(float[] c, int co, float[] a, int ao, int aps, float[] b, int bo, int ldb, int k,
                                 int n) {
         int w = F.length(), j = 0;
+        for (; j + 2 * w <= n; j += 2 * w) {           // two independent FMA chains, not one
+            FloatVector x = FloatVector.fromArray(F, c, co + j), y = FloatVector.fromArray(F, c, co + j + w);
+            for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
+                FloatVector v = FloatVector.broadcast(F, a[ao + p * aps]);
+                x = FloatVector.fromArray(F, b, bp).fma(v, x);
+                y = FloatVector.fromArray(F, b, bp + w).fma(v, y);
+            }
+            x.intoArray(c, co + j);
+            y.intoArray(c, co + j + w);
+        }
         for (; j + w <= n; j += w) {
             FloatVector x = FloatVector.fromArray(F, c, co + j);
             for (int p = 0, bp = bo + j; p < k; p++, bp += ldb)
@@ -309,104 +330,16 @@ final class VectorOps implements Simd.Ops {
         return e * Float.intBitsToFloat(bits);
     }
 
-    /*
-     * erf in float (N. Juffa's minimax polynomials, as Erf.erf(float)) with both branches computed and blended,
-     * and exp from expV: the vector body and the scalar tail (erfS, the same operations in the same order) give
-     * the same bits in every JIT tier. Within ~2 ulp of Erf.erf(float).
-     */
-    static FloatVector erfV(FloatVector a) {
-        FloatVector t = a.abs(), s = a.mul(a);
-        FloatVector r = t.fma(-1.72853470e-5f, 3.83197126e-4f);
-        FloatVector u = t.fma(-3.88396438e-3f, 2.42546219e-2f);
-        r = r.fma(s, u);
-        r = r.fma(t, FloatVector.broadcast(F, -1.06777877e-1f));
-        r = r.fma(t, FloatVector.broadcast(F, -6.34846687e-1f));
-        r = r.fma(t, FloatVector.broadcast(F, -1.28717512e-1f));
-        r = r.fma(t, t.neg());
-        FloatVector big = FloatVector.broadcast(F, 1f).sub(expV(r));
-        big = big.reinterpretAsInts().and(0x7fffffff).or(a.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
-        FloatVector q = s.fma(-5.96761703e-4f, 4.99119423e-3f);
-        q = q.fma(s, FloatVector.broadcast(F, -2.67681349e-2f));
-        q = q.fma(s, FloatVector.broadcast(F, 1.12819925e-1f));
-        q = q.fma(s, FloatVector.broadcast(F, -3.76125336e-1f));
-        q = q.fma(s, FloatVector.broadcast(F, 1.28379166e-1f));
-        FloatVector small = q.fma(a, a);
-        return small.blend(big, t.compare(VectorOperators.GT, 0.927734375f));
-    }
-
-    /** {@link #erfV} on one float. */
-    static float erfS(float a) {
-        float t = Math.abs(a), s = a * a;
-        if (t > 0.927734375f) {
-            float r = Math.fma(t, -1.72853470e-5f, 3.83197126e-4f);
-            float u = Math.fma(t, -3.88396438e-3f, 2.42546219e-2f);
-            r = Math.fma(r, s, u);
-            r = Math.fma(r, t, -1.06777877e-1f);
-            r = Math.fma(r, t, -6.34846687e-1f);
-            r = Math.fma(r, t, -1.28717512e-1f);
-            r = Math.fma(r, t, -t);
-            float big = 1f - expS(r);
-            return Float.intBitsToFloat((Float.floatToRawIntBits(big) & 0x7fffffff) | (Float.floatToRawIntBits(a) & 0x80000000));
-        }
-        float q = Math.fma(s, -5.96761703e-4f, 4.99119423e-3f);
-        q = Math.fma(q, s, -2.67681349e-2f);
-        q = Math.fma(q, s, 1.12819925e-1f);
-        q = Math.fma(q, s, -3.76125336e-1f);
-        q = Math.fma(q, s, 1.28379166e-1f);
-        return Math.fma(q, a, a);
-    }
-
-    private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2)), INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
-
     @Override
     public boolean geluForward(float[] out, int oo, float[] in, int io, int n) {
-        int i = 0;
-        for (int up = F.loopBound(n); i < up; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, in, io + i);
-            x.mul(0.5f).mul(erfV(x.mul(INV_SQRT2)).add(1f)).intoArray(out, oo + i);
-        }
-        for (; i < n; i++) {
-            float x = in[io + i];
-            out[oo + i] = 0.5f * x * (erfS(x * INV_SQRT2) + 1f);
-        }
+        GeluVectorOps.forward(out, oo, in, io, n);
         return true;
     }
-
-    // Two passes over blocks of GELU_BLOCK: with erfV's and the pdf's exp in one loop, C2 stops inlining expV
-    // (the method grows past its inlining budget) and the vectors are boxed, ~3x slower.
-    private static final int GELU_BLOCK = 512;
 
     @Override
     public boolean geluBackward(float[] din, int dio, float[] dout, int doo, float[] in, int io, int n) {
-        float[] cdf = new float[Math.min(n, GELU_BLOCK)];
-        for (int b0 = 0; b0 < n; b0 += GELU_BLOCK) {
-            int nb = Math.min(GELU_BLOCK, n - b0);
-            geluCdf(cdf, in, io + b0, nb);
-            geluGrad(din, dio + b0, dout, doo + b0, in, io + b0, cdf, nb);
-        }
+        GeluVectorOps.backward(din, dio, dout, doo, in, io, n);
         return true;
-    }
-
-    private static void geluCdf(float[] cdf, float[] in, int io, int n) {
-        int i = 0;
-        for (int up = F.loopBound(n); i < up; i += F.length())
-            erfV(FloatVector.fromArray(F, in, io + i).mul(INV_SQRT2)).add(1f).mul(0.5f).intoArray(cdf, i);
-        for (; i < n; i++) cdf[i] = (erfS(in[io + i] * INV_SQRT2) + 1f) * 0.5f;
-    }
-
-    private static void geluGrad(float[] din, int dio, float[] dout, int doo, float[] in, int io, float[] cdf, int n) {
-        int i = 0;
-        for (int up = F.loopBound(n); i < up; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, in, io + i);
-            FloatVector pdf = expV(x.mul(-0.5f).mul(x)).mul(INV_SQRT_2PI);
-            FloatVector.fromArray(F, dout, doo + i).mul(x.mul(pdf).add(FloatVector.fromArray(F, cdf, i)))
-                    .add(FloatVector.fromArray(F, din, dio + i)).intoArray(din, dio + i);
-        }
-        for (; i < n; i++) {
-            float x = in[io + i];
-            float pdf = expS(-0.5f * x * x) * INV_SQRT_2PI;
-            din[dio + i] = dout[doo + i] * (cdf[i] + x * pdf) + din[dio + i];
-        }
     }
 
     // Math.exp for doubles: the float64 twin serves gradient checks, where exactness beats speed.
