@@ -50,10 +50,11 @@ final class TrainJobs {
         if (n > 1 && !cpu)
             throw new IllegalArgumentException("--jobs " + n + ": models train side by side on the CPU backend only; "
                     + be.name() + " trains one at a time (--jobs 1 or auto)");
-        if (n > 1 && largest(exp, models, be, n) > MemoryBudget.heapAvailable())
+        long need = n > 1 ? largest(exp, models, be, n) : 0, have = MemoryBudget.heapAvailable();
+        if (need > have)
             throw new IllegalArgumentException("--jobs " + n + ": the " + n + " largest models need about "
-                    + largest(exp, models, be, n) / (1 << 20) + " MiB together, the Java heap has "
-                    + MemoryBudget.heapAvailable() / (1 << 20) + " MiB free; lower --jobs or give Java more memory (java -Xmx...)");
+                    + need / (1 << 20) + " MiB together, the Java heap has " + have / (1 << 20)
+                    + " MiB free; lower --jobs or give Java more memory (java -Xmx...)");
         return Math.min(n, Math.max(1, models.size()));
     }
 
@@ -90,9 +91,11 @@ final class TrainJobs {
                                                     Function<ModelConfig, List<LengthResult>> train) {
         Map<ModelConfig, List<LengthResult>> out = new LinkedHashMap<>();
         if (jobs <= 1) {                                   // in the caller's thread (a CUDA context is per thread)
+            boolean stopped = false;                        // a stop ended a model: start no more
             for (ModelConfig mc : models) {
-                boolean skip = stop.getAsBoolean() || out.containsValue(null);
-                out.put(mc, skip ? NOT_STARTED : train.apply(mc));
+                List<LengthResult> r = stopped || stop.getAsBoolean() ? NOT_STARTED : train.apply(mc);
+                stopped |= r == null;
+                out.put(mc, r);
             }
             return out;
         }
