@@ -45,7 +45,7 @@ gpu-test: kernels build
 	mvn -B --no-transfer-progress test -Dtest='CudaParityTest,CudaPrefillTest,CudaHfLoadTest' -Dsurefire.failIfNoSpecifiedTests=false
 
 bench: build
-	$(PARROT) bench cpu
+	$(PARROT) bench cpu --ops
 
 # The cores' measured FP32 FMA throughput and effective clock (scripts/fma_peak.c): the peak that `bench cpu`
 # computes from /proc/cpuinfo's nominal clock is lower wherever the cores boost or a VM reports the host's clock.

@@ -66,6 +66,12 @@ public final class TrainingBench {
     }
 
     public static Result run(Backend be, String configJson, int warmup, int steps) {
+        return run(be, configJson, warmup, steps, () -> {
+        });
+    }
+
+    /** As {@link #run(Backend, String, int, int)}, calling atStart when the timed steps begin (after the warm-up). */
+    public static Result run(Backend be, String configJson, int warmup, int steps, Runnable atStart) {
         ExperimentConfig exp = ConfigLoader.parse(configJson, List.of());
         var t = exp.train();
         Task task = Task.create(exp.task().type(), new Vocab(exp.task().alphabet()));
@@ -77,6 +83,7 @@ public final class TrainingBench {
         for (int s = 0; s < warmup + steps; s++) {
             if (s == warmup) {
                 be.synchronize();
+                atStart.run();
                 start = System.nanoTime();
             }
             Batch b = batcher.batch(s);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import parrot.backend.Backend;
 import parrot.backend.cpu.CpuBackend;
 import parrot.bench.CpuPeak;
+import parrot.bench.OpProfile;
 import parrot.bench.TrainingBench;
 import parrot.backend.cuda.CudaBackend;
 import parrot.backend.cuda.DeviceChoice;
@@ -55,6 +56,10 @@ final class BenchCommand implements Runnable {
         @Option(names = "--json", description = "write the numbers here")
         Path json;
 
+        @Option(names = "--ops", description = "after each model's timed run, run its steps again through a per-op "
+                + "timer and print where a step's wall time goes, by backend op (also in the JSON)")
+        boolean ops;
+
         private static final Map<String, String> CONFIGS = Map.of("transformer", TrainingBench.SMALL,
                 "mamba", TrainingBench.MAMBA, "lstm", TrainingBench.LSTM);
 
@@ -102,6 +107,7 @@ final class BenchCommand implements Runnable {
                     row.put("pytorch_tokens_per_second", torch);
                     row.put("ratio", r.tokensPerSecond() / torch);
                 }
+                if (ops) row.put("ops", profile(m));
                 rows.add(row);
                 tokS.put(m, r.tokensPerSecond());
                 if (m.equals("transformer")) {                     // the schema-1 fields, kept
@@ -126,6 +132,26 @@ final class BenchCommand implements Runnable {
             doc.put("tokens_per_second_ratios", rel);
             if (json != null) ResultsIO.write(json, doc);
             return 0;
+        }
+
+        /** The model's steps again through {@link OpProfile}: its ops' shares of the wall time, printed and returned. */
+        private java.util.List<OpProfile.Op> profile(String model) {
+            OpProfile prof;
+            TrainingBench.Result r;
+            java.util.List<OpProfile.Op> all;
+            try (Backend be = new CpuBackend()) {
+                prof = OpProfile.around(be);
+                r = TrainingBench.run(prof.backend(), CONFIGS.get(model), warmup, steps, prof::reset);
+                all = prof.ops(steps);
+            }
+            double inOps = all.stream().mapToDouble(OpProfile.Op::share).sum();
+            System.out.printf("  %s by op (a second run of the same steps, %,.0f tokens/s, ops %.1f%% of its wall "
+                    + "time; ops under 1%% not shown):%n", model, r.tokensPerSecond(), 100 * inOps);
+            for (OpProfile.Op o : all)
+                if (o.share() >= 0.01)
+                    System.out.printf("    %5.1f%%  %7.3f ms a step  %5.0f calls a step  %s%n", 100 * o.share(),
+                            o.msPerStep(), o.callsPerStep(), o.name());
+            return all;
         }
 
         private Double torchBaseline(String model) throws Exception {

@@ -1,0 +1,41 @@
+package parrot.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import parrot.results.ResultsIO;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchCpuCliTest {
+    @Test
+    void opsPrintsAndWritesTheProfile(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        CliTest.Run r = CliTest.run("bench", "cpu", "--models", "lstm", "--steps", "2", "--warmup", "1",
+                "--python", "none", "--ops", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("lstm by op"), r.out());
+        assertTrue(r.out().contains("lstmForward") || r.out().contains("linearForward"), r.out());
+        JsonNode ops = ResultsIO.JSON.readTree(json.toFile()).get("models").get(0).get("ops");
+        assertTrue(ops.isArray() && ops.size() > 3, String.valueOf(ops));
+        assertEquals(1.0, find(ops, "adamw").get("calls_per_step").asDouble());
+    }
+
+    @Test
+    void withoutOpsThereIsNoProfile(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        CliTest.Run r = CliTest.run("bench", "cpu", "--models", "lstm", "--steps", "1", "--warmup", "1",
+                "--python", "none", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(!r.out().contains("by op"), r.out());
+        assertTrue(ResultsIO.JSON.readTree(json.toFile()).get("models").get(0).get("ops") == null);
+    }
+
+    private static JsonNode find(JsonNode ops, String name) {
+        for (JsonNode o : ops) if (o.get("name").asText().equals(name)) return o;
+        throw new AssertionError("no op " + name + " in " + ops);
+    }
+}
