@@ -35,6 +35,14 @@ class SimdGemmTest {
                         }
                     assertTrue(Simd.gemm(got, 0, n, a, 0, lda, aps, b, 0, n, m, k, n), "the tests run with the vector module");
                     assertArrayEquals(want, got, "m " + m + " k " + k + " n " + n + (transposed ? " (Aᵀ)" : ""));
+                    // the same product with A and C inside larger arrays, at offsets (as Linear's row blocks are)
+                    int off = 5;
+                    float[] aBig = new float[a.length + off], cBig = new float[c0.length + off];
+                    System.arraycopy(a, 0, aBig, off, a.length);
+                    System.arraycopy(c0, 0, cBig, off, c0.length);
+                    Simd.gemm(cBig, off, n, aBig, off, lda, aps, b, 0, n, m, k, n);
+                    assertArrayEquals(want, java.util.Arrays.copyOfRange(cBig, off, off + c0.length),
+                            "at offset " + off + ": m " + m + " k " + k + " n " + n + (transposed ? " (Aᵀ)" : ""));
                 }
     }
 }

@@ -112,10 +112,17 @@ final class VectorOps implements Simd.Ops {
                             int ldb, int m, int k, int j0, int n) {
         int w = F.length(), r = 0;
         if (j0 >= n || m < w) return 0;
-        float[] at = new float[k * w], cv = new float[4 * w];
+        // Where A's rows are adjacent (lda = 1: Aᵀ read in place, as in a weight gradient) its w rows at step p
+        // already are one vector at a[ao + r + p·aps]: read there instead of copied (dt_proj's 4-column weight
+        // gradient spent most of its time in that copy). The same values, so the same bits.
+        boolean inPlace = lda == 1;
+        float[] at = inPlace ? a : new float[k * w], cv = new float[4 * w];
+        int as = inPlace ? aps : w;
         for (; r + w <= m; r += w) {
-            for (int p = 0; p < k; p++)
-                for (int i = 0; i < w; i++) at[p * w + i] = a[ao + (r + i) * lda + p * aps];
+            int a0 = inPlace ? ao + r : 0;
+            if (!inPlace)
+                for (int p = 0; p < k; p++)
+                    for (int i = 0; i < w; i++) at[p * w + i] = a[ao + (r + i) * lda + p * aps];
             for (int j = j0; j < n; j += 4) {
                 int nj = Math.min(4, n - j);
                 for (int q = 0; q < nj; q++)
@@ -124,7 +131,7 @@ final class VectorOps implements Simd.Ops {
                     FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
                     FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
                     for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
-                        FloatVector av = FloatVector.fromArray(F, at, p * w);
+                        FloatVector av = FloatVector.fromArray(F, at, a0 + p * as);
                         x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
                         x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
                         x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
@@ -140,7 +147,7 @@ final class VectorOps implements Simd.Ops {
                     for (int q = 0; q < nj; q++) {
                         FloatVector x = FloatVector.fromArray(F, cv, q * w);
                         for (int p = 0, bp = bo + j + q; p < k; p++, bp += ldb)
-                            x = FloatVector.fromArray(F, at, p * w).fma(FloatVector.broadcast(F, b[bp]), x);
+                            x = FloatVector.fromArray(F, at, a0 + p * as).fma(FloatVector.broadcast(F, b[bp]), x);
                         x.intoArray(cv, q * w);
                     }
                 }
