@@ -92,71 +92,43 @@ final class VectorOps implements Simd.Ops {
                 }
             }
         }
-        int r = gemmTailRows(c, co, ldc, a, ao, lda, aps, b, bo, ldb, m, k, nv, n);
-        for (; r < m; r++) gemmTail(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, nv, n);
+        if (nv < n) paddedTail(c, co, ldc, a, ao, lda, aps, b, bo, ldb, m, k, nv, n);
         return true;
+    }
+
+    /**
+     * Columns nv..n−1 (fewer than a vector): B's tail columns copied into a zero-padded k × W panel and C's into an
+     * m × W one, then the same register-blocked kernels as the body, one vector of columns wide; the padding
+     * columns compute sums of zeros and are dropped. Each kept element is still summed over p in order by fused
+     * multiply-adds, so the bits are those of the scalar definition, and A is read where it lies (the earlier
+     * row-vector tail copied 8 rows of A, k values each, for every 8 rows: most of x_proj's 4-column and
+     * dt_proj's 4-column products went to that copy).
+     */
+    private static void paddedTail(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+                                   int ldb, int m, int k, int nv, int n) {
+        int w = F.length(), nt = n - nv;
+        float[] bt = new float[k * w], ct = new float[m * w];
+        for (int p = 0; p < k; p++)                     // plain loops: fewer than W floats a row, where a
+            for (int j = 0; j < nt; j++) bt[p * w + j] = b[bo + p * ldb + nv + j];   // System.arraycopy call costs more
+        for (int r = 0; r < m; r++)
+            for (int j = 0; j < nt; j++) ct[r * w + j] = c[co + r * ldc + nv + j];
+        for (int r0 = 0; r0 < m; r0 += RB) {
+            int r1 = Math.min(m, r0 + RB);
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0), r = r0, ab = ao + p0 * aps, bb = p0 * w;
+                for (; r + 6 <= r1; r += 6) gemmRows6(ct, r * w, w, a, ab + r * lda, lda, aps, bt, bb, w, kc, w);
+                for (; r + 4 <= r1; r += 4) gemmRows4(ct, r * w, w, a, ab + r * lda, lda, aps, bt, bb, w, kc, w);
+                for (; r < r1; r++) gemmRow(ct, r * w, a, ab + r * lda, aps, bt, bb, w, kc, w);
+            }
+        }
+        for (int r = 0; r < m; r++)
+            for (int j = 0; j < nt; j++) c[co + r * ldc + nv + j] = ct[r * w + j];
     }
 
     // Measured single-threaded on the quickstart's shapes (README "CPU speed"): the 6-row tile and these blocks
     // took the weight-gradient products (k = batch·tokens = 2048) from ~22–30 to ~45–55 GFLOP/s on one core.
     private static final int KC = 128, RB = 48;
     private static final int JB = 2 * F.length();
-
-    /**
-     * Columns j0..n−1 (fewer than a vector) of rows r0..r0+8k: vectors over 8 rows instead of over columns. A's rows
-     * are copied to at [p][rows], C's to cv; each element is then summed over p in order with the same fused
-     * multiply-adds as {@link #gemmTail}, so the bits are the same, at vector rather than scalar speed (the
-     * x_proj (36 columns), LM head (30) and dt_proj (4) products of the small models are mostly tail).
-     */
-    private static int gemmTailRows(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
-                            int ldb, int m, int k, int j0, int n) {
-        int w = F.length(), r = 0;
-        if (j0 >= n || m < w) return 0;
-        // Where A's rows are adjacent (lda = 1: Aᵀ read in place, as in a weight gradient) its w rows at step p
-        // already are one vector at a[ao + r + p·aps]: read there instead of copied (dt_proj's 4-column weight
-        // gradient spent most of its time in that copy). The same values, so the same bits.
-        boolean inPlace = lda == 1;
-        float[] at = inPlace ? a : new float[k * w], cv = new float[4 * w];
-        int as = inPlace ? aps : w;
-        for (; r + w <= m; r += w) {
-            int a0 = inPlace ? ao + r : 0;
-            if (!inPlace)
-                for (int p = 0; p < k; p++)
-                    for (int i = 0; i < w; i++) at[p * w + i] = a[ao + (r + i) * lda + p * aps];
-            for (int j = j0; j < n; j += 4) {
-                int nj = Math.min(4, n - j);
-                for (int q = 0; q < nj; q++)
-                    for (int i = 0; i < w; i++) cv[q * w + i] = c[co + (r + i) * ldc + j + q];
-                if (nj == 4) {
-                    FloatVector x0 = FloatVector.fromArray(F, cv, 0), x1 = FloatVector.fromArray(F, cv, w);
-                    FloatVector x2 = FloatVector.fromArray(F, cv, 2 * w), x3 = FloatVector.fromArray(F, cv, 3 * w);
-                    for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
-                        FloatVector av = FloatVector.fromArray(F, at, a0 + p * as);
-                        x0 = av.fma(FloatVector.broadcast(F, b[bp]), x0);
-                        x1 = av.fma(FloatVector.broadcast(F, b[bp + 1]), x1);
-                        x2 = av.fma(FloatVector.broadcast(F, b[bp + 2]), x2);
-                        x3 = av.fma(FloatVector.broadcast(F, b[bp + 3]), x3);
-                    }
-                    x0.intoArray(cv, 0);
-                    x1.intoArray(cv, w);
-                    x2.intoArray(cv, 2 * w);
-                    x3.intoArray(cv, 3 * w);
-                } else {
-                    // one column at a time: with the 4-wide loop's "if (nj > q)" updates C2 boxed the vectors
-                    // (the 30-column LM head allocated 2 MB a step and ran at ~4 GFLOP/s)
-                    for (int q = 0; q < nj; q++) {
-                        FloatVector x = FloatVector.fromArray(F, cv, q * w);
-                        for (int p = 0, bp = bo + j + q; p < k; p++, bp += ldb)
-                            x = FloatVector.fromArray(F, at, a0 + p * as).fma(FloatVector.broadcast(F, b[bp]), x);
-                        x.intoArray(cv, q * w);
-                    }
-                }
-                for (int q = 0; q < nj; q++)
-                    for (int i = 0; i < w; i++) c[co + (r + i) * ldc + j + q] = cv[q * w + i];
-            }
-        }
-        return r;
-    }
 
     /** Six rows of C, 2 vectors of columns at a time (12 accumulators); leftover columns as 4 + 2 rows. */
     private static void gemmRows6(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
@@ -204,6 +176,27 @@ final class VectorOps implements Simd.Ops {
             y4.intoArray(c, c4 + j + w);
             x5.intoArray(c, c5 + j);
             y5.intoArray(c, c5 + j + w);
+        }
+        if (j + w <= n) {            // one vector left: six independent chains (4 + 1 + 1 rows left two single chains)
+            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), x1 = FloatVector.fromArray(F, c, c1 + j);
+            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), x3 = FloatVector.fromArray(F, c, c3 + j);
+            FloatVector x4 = FloatVector.fromArray(F, c, c4 + j), x5 = FloatVector.fromArray(F, c, c5 + j);
+            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
+                FloatVector bx = FloatVector.fromArray(F, b, bp);
+                x0 = bx.fma(FloatVector.broadcast(F, a[a0 + ap]), x0);
+                x1 = bx.fma(FloatVector.broadcast(F, a[a1 + ap]), x1);
+                x2 = bx.fma(FloatVector.broadcast(F, a[a2 + ap]), x2);
+                x3 = bx.fma(FloatVector.broadcast(F, a[a3 + ap]), x3);
+                x4 = bx.fma(FloatVector.broadcast(F, a[a4 + ap]), x4);
+                x5 = bx.fma(FloatVector.broadcast(F, a[a5 + ap]), x5);
+            }
+            x0.intoArray(c, c0 + j);
+            x1.intoArray(c, c1 + j);
+            x2.intoArray(c, c2 + j);
+            x3.intoArray(c, c3 + j);
+            x4.intoArray(c, c4 + j);
+            x5.intoArray(c, c5 + j);
+            j += w;
         }
         if (j < n) {
             gemmRows4(c, co + j, ldc, a, ao, lda, aps, b, bo + j, ldb, k, n - j);
