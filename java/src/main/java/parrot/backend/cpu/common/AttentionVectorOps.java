@@ -64,8 +64,11 @@ final class AttentionVectorOps {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += W) {
             FloatVector x = FloatVector.fromArray(F, a, off + i).sub(shift);
+            // expV's clamp: lanes below EXP_LO (masked keys) end as the blend's exact 0 below, whatever the
+            // polynomial made of them, so only the upper side is clamped, by a compare and blend (the same values
+            // as min, NaN included, at a fraction of C2's Math.min semantics on AVX2).
             VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
-            x = x.max(EXP_LO).min(EXP_HI);
+            x = x.blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
             FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
             FloatVector k = t.sub(ROUNDER);
             FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
@@ -86,6 +89,33 @@ final class AttentionVectorOps {
         float s = 0f;
         for (int i = 0; i < W; i++) s += lanes[i];
         return s;
+    }
+
+    /**
+     * The backward's row pass in one loop: p = exp(p) as {@link #expSum} (no shift, and no sum: the backward needs
+     * none) and ds = p·(ds − rowDot)·scale, the operations of the two separate passes it replaces (the same bits).
+     */
+    private static void expDs(float[] a, float[] ds, int off, int n, float rowDot, float scale) {
+        for (int i = 0; i < n; i += W) {
+            FloatVector x = FloatVector.fromArray(F, a, off + i);
+            VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
+            x = x.blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
+            FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+            FloatVector k = t.sub(ROUNDER);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
+            p = p.fma(r, FloatVector.broadcast(F, P2));
+            p = p.fma(r, FloatVector.broadcast(F, P3));
+            p = p.fma(r, FloatVector.broadcast(F, P4));
+            p = p.fma(r, FloatVector.broadcast(F, P5));
+            FloatVector e = p.mul(r).fma(r, r).add(1f);
+            IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
+                    .lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
+            e = e.mul(bits.reinterpretAsFloats()).blend(0f, under);
+            e.intoArray(a, off + i);
+            e.mul(FloatVector.fromArray(F, ds, off + i).sub(rowDot)).mul(scale).intoArray(ds, off + i);
+        }
     }
 
     static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi) {
@@ -173,7 +203,6 @@ final class AttentionVectorOps {
         float scale = (float) (1 / Math.sqrt(hd));
         float[] kt = new float[hd * ldt], vt = new float[hd * ldt], p = new float[R * ldt], ds = new float[R * ldt];
         float[] dk = new float[seqLen * hd], dv = new float[seqLen * hd], l = new float[R], rowDot = new float[R];
-        float[] lanes = new float[W];
         FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
@@ -250,11 +279,7 @@ final class AttentionVectorOps {
                         Arrays.fill(ds, off, off + nk, 0f);
                         continue;
                     }
-                    expSum(p, off, nk, 0f, lanes);
-                    float rd = rowDot[r];
-                    for (int i = 0; i < nk; i += W)
-                        FloatVector.fromArray(F, p, off + i).mul(FloatVector.fromArray(F, ds, off + i).sub(rd)).mul(scale)
-                                .intoArray(ds, off + i);
+                    expDs(p, ds, off, nk, rowDot[r], scale);
                 }
                 for (int d0 = 0; d0 < hd; d0 += W) {
                     // dQ += dS·K and dK += dSᵀ·Q (the block's rows in order, after the earlier blocks')

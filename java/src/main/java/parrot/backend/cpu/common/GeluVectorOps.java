@@ -2,6 +2,7 @@ package parrot.backend.cpu.common;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -54,41 +55,52 @@ final class GeluVectorOps {
         }
     }
 
-    /** dst = (erf(x/√2) + 1)·0.5. */
+    /**
+     * dst = (erf(x/√2) + 1)·0.5. Erf's two branches are blended per lane; the large-|x| branch (a polynomial and an
+     * exp, about three quarters of the loop's work) runs only for vectors with a lane above the threshold. GELU's
+     * inputs sit mostly in |x| <= 1.31 (at the quickstart's init and early steps no lane at all leaves it), and a
+     * lane takes the small branch's value whether or not the other branch ran, so the bits do not depend on it.
+     */
     private static void cdf(float[] dst, int dOff, float[] in, int io, int n) {
         int i = 0;
         for (int up = F.loopBound(n); i < up; i += W) {
             FloatVector a = FloatVector.fromArray(F, in, io + i).mul(INV_SQRT2);
             FloatVector t = a.abs(), s = a.mul(a);
-            FloatVector r = t.fma(-1.72853470e-5f, 3.83197126e-4f);
-            FloatVector u = t.fma(-3.88396438e-3f, 2.42546219e-2f);
-            r = r.fma(s, u);
-            r = r.fma(t, FloatVector.broadcast(F, -1.06777877e-1f));
-            r = r.fma(t, FloatVector.broadcast(F, -6.34846687e-1f));
-            r = r.fma(t, FloatVector.broadcast(F, -1.28717512e-1f));
-            r = r.fma(t, t.neg());
-            // exp(r), as VectorOps.expV
-            FloatVector x = r.max(EXP_LO).min(EXP_HI);
-            FloatVector e2 = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
-            FloatVector k = e2.sub(ROUNDER);
-            FloatVector y = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
-            y = k.fma(FloatVector.broadcast(F, -LN2_LO), y);
-            FloatVector p = FloatVector.broadcast(F, P0).fma(y, FloatVector.broadcast(F, P1));
-            p = p.fma(y, FloatVector.broadcast(F, P2));
-            p = p.fma(y, FloatVector.broadcast(F, P3));
-            p = p.fma(y, FloatVector.broadcast(F, P4));
-            p = p.fma(y, FloatVector.broadcast(F, P5));
-            FloatVector e = p.mul(y).fma(y, y).add(1f);
-            IntVector bits = e2.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
-                    .lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
-            FloatVector big = FloatVector.broadcast(F, 1f).sub(e.mul(bits.reinterpretAsFloats()));
-            big = big.reinterpretAsInts().and(0x7fffffff).or(a.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
             FloatVector q = s.fma(-5.96761703e-4f, 4.99119423e-3f);
             q = q.fma(s, FloatVector.broadcast(F, -2.67681349e-2f));
             q = q.fma(s, FloatVector.broadcast(F, 1.12819925e-1f));
             q = q.fma(s, FloatVector.broadcast(F, -3.76125336e-1f));
             q = q.fma(s, FloatVector.broadcast(F, 1.28379166e-1f));
-            FloatVector erf = q.fma(a, a).blend(big, t.compare(VectorOperators.GT, 0.927734375f));
+            FloatVector erf = q.fma(a, a);
+            VectorMask<Float> large = t.compare(VectorOperators.GT, 0.927734375f);
+            if (large.anyTrue()) {
+                FloatVector r = t.fma(-1.72853470e-5f, 3.83197126e-4f);
+                FloatVector u = t.fma(-3.88396438e-3f, 2.42546219e-2f);
+                r = r.fma(s, u);
+                r = r.fma(t, FloatVector.broadcast(F, -1.06777877e-1f));
+                r = r.fma(t, FloatVector.broadcast(F, -6.34846687e-1f));
+                r = r.fma(t, FloatVector.broadcast(F, -1.28717512e-1f));
+                r = r.fma(t, t.neg());
+                // exp(r), as VectorOps.expV. r <= 0 wherever the lane is used (t > 0.93: r = t·(P(t) − 1) with
+                // P < 0), so expV's upper clamp is the identity there; the lower one is a compare and blend, the
+                // same values as max (NaN compares false and stays NaN) at a third of C2's max on AVX2.
+                FloatVector x = r.blend(EXP_LO, r.compare(VectorOperators.LT, EXP_LO));
+                FloatVector e2 = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+                FloatVector k = e2.sub(ROUNDER);
+                FloatVector y = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                y = k.fma(FloatVector.broadcast(F, -LN2_LO), y);
+                FloatVector p = FloatVector.broadcast(F, P0).fma(y, FloatVector.broadcast(F, P1));
+                p = p.fma(y, FloatVector.broadcast(F, P2));
+                p = p.fma(y, FloatVector.broadcast(F, P3));
+                p = p.fma(y, FloatVector.broadcast(F, P4));
+                p = p.fma(y, FloatVector.broadcast(F, P5));
+                FloatVector e = p.mul(y).fma(y, y).add(1f);
+                IntVector bits = e2.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
+                        .lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
+                FloatVector big = FloatVector.broadcast(F, 1f).sub(e.mul(bits.reinterpretAsFloats()));
+                big = big.reinterpretAsInts().and(0x7fffffff).or(a.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
+                erf = erf.blend(big, large);
+            }
             erf.add(1f).mul(0.5f).intoArray(dst, dOff + i);
         }
         for (; i < n; i++) dst[dOff + i] = (erfS(in[io + i] * INV_SQRT2) + 1f) * 0.5f;
@@ -99,7 +111,9 @@ final class GeluVectorOps {
         for (int up = F.loopBound(n); i < up; i += W) {
             FloatVector xv = FloatVector.fromArray(F, in, io + i);
             // pdf = exp(−x²/2)/√(2π), the exp as VectorOps.expV
-            FloatVector x = xv.mul(-0.5f).mul(xv).max(EXP_LO).min(EXP_HI);
+            // x = −x²/2 <= 0 (or NaN): expV's upper clamp is the identity, the lower one a compare and blend (as cdf)
+            FloatVector x = xv.mul(-0.5f).mul(xv);
+            x = x.blend(EXP_LO, x.compare(VectorOperators.LT, EXP_LO));
             FloatVector e2 = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
             FloatVector k = e2.sub(ROUNDER);
             FloatVector y = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
