@@ -63,20 +63,31 @@ final class Linear {
         });
     }
 
+    private static final int BIAS_COLS = 64;
+
+    /**
+     * db[lo, hi) += Σ over rows of dout's columns lo..hi−1, in row order per column, as a row-at-a-time axpy with
+     * a = 1 (exact: fma(1, x, y) rounds once, like y + x): contiguous columns instead of a strided walk per column,
+     * and the same sums however the columns are split.
+     */
+    private static void biasGrad(float[] db, float[] dout, int n, int no, int lo, int hi) {
+        float[] bias = new float[hi - lo];
+        for (int r = 0; r < n; r++) Simd.axpy(bias, 0, 1f, dout, r * no + lo, hi - lo);
+        for (int o = lo; o < hi; o++) db[o] += bias[o - lo];
+    }
+
     /** Accumulates dW += doutᵀ·in, db += Σ dout, din += dout·W; any of the three may be null. */
     static void backward(float[] din, float[] dw, float[] db, float[] dout, float[] in, float[] w,
                          int n, int ni, int no) {
         if (dw != null || db != null) {
+            // Where the weight gradient runs on Simd.gemm (every tile or none: it depends only on the element
+            // type), the bias gradient follows in its own pass over blocks of BIAS_COLS columns; inside the
+            // weight gradient's tiles it summed 6–12 columns a row, a vector and a scalar tail 2,048 times a tile.
+            java.util.concurrent.atomic.AtomicBoolean gemm = new java.util.concurrent.atomic.AtomicBoolean();
             forTiles(no, 4, (lo, hi) -> {
                 // dW[lo..hi) += (doutᵀ)[lo..hi)·in, doutᵀ read in place (row stride 1, column stride no)
                 if (dw != null && Simd.gemm(dw, lo * ni, ni, dout, lo, 1, no, in, 0, ni, hi - lo, n, ni)) {
-                    if (db != null) {
-                        // Σ over rows in order per column, as a row-at-a-time axpy with a = 1 (exact: fma(1, x, y)
-                        // rounds once, like y + x), so contiguous columns instead of a strided walk per column.
-                        float[] bias = new float[hi - lo];
-                        for (int r = 0; r < n; r++) Simd.axpy(bias, 0, 1f, dout, r * no + lo, hi - lo);
-                        for (int o = lo; o < hi; o++) db[o] += bias[o - lo];
-                    }
+                    gemm.set(true);
                     return;
                 }
                 for (int nb = 0; nb < n; nb += BLOCK) {            // a block of input rows stays in cache
@@ -92,6 +103,7 @@ final class Linear {
                     }
                 }
             });
+            if (db != null && gemm.get()) Parallel.forRange(no, BIAS_COLS, (lo, hi) -> biasGrad(db, dout, n, no, lo, hi));
         }
         if (din != null) {
             forTiles(n, ROWS_GRAIN, (lo, hi) -> {
