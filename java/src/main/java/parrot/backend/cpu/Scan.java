@@ -35,9 +35,32 @@ final class Scan {
         return (d + DBLK - 1) / DBLK;
     }
 
-    /** A's rows for channels d0..d0+nd−1, transposed to [N][nd] so the innermost loops run over channels. */
-    private static float[] aBlock(float[] a, int d0, int nd, int n) {
-        float[] at = new float[n * nd];
+    /**
+     * Per-thread scratch of the scan's tasks, grown on demand and kept over tasks and calls: a backward task needs
+     * about 2·chunk·DBLK·N floats (140 KB at the quickstart's shapes), and allocating them per task made ~40 MB of
+     * zeroed garbage per layer and step. Every buffer is written before it is read within a task, except those a
+     * task zeroes itself (the state, dh, dA), so reuse does not change any result.
+     */
+    private static final class Work {
+        private final float[][] bufs = new float[16][];
+
+        float[] get(int slot, int size) {
+            float[] b = bufs[slot];
+            if (b == null || b.length < size) bufs[slot] = b = new float[size];
+            return b;
+        }
+
+        float[] zeros(int slot, int size) {
+            float[] b = get(slot, size);
+            java.util.Arrays.fill(b, 0, size, 0f);
+            return b;
+        }
+    }
+
+    private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
+
+    /** A's rows for channels d0..d0+nd−1, transposed to [N][nd] into at, so the innermost loops run over channels. */
+    private static float[] aBlock(float[] at, float[] a, int d0, int nd, int n) {
         for (int dd = 0; dd < nd; dd++)
             for (int s = 0; s < n; s++) at[s * nd + dd] = a[(d0 + dd) * n + s];
         return at;
@@ -147,13 +170,14 @@ final class Scan {
                         int n, int chunk) {
         int nb = blocks(d), nChunks = (seqLen + chunk - 1) / chunk;
         Parallel.forRange(batch * nb, 1, (lo, hi) -> {
+            Work w = WORK.get();
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0, sz = n * nd;
                 int steps = Math.min(chunk, seqLen);
-                float[] at = aBlock(a, d0, nd, n), h = new float[sz];
+                float[] at = aBlock(w.get(0, sz), a, d0, nd, n), h = w.zeros(1, sz);
                 float[] es = null;                          // the plain loops' factors, made when they run
-                float[] dls = new float[steps * nd], us = new float[steps * nd], ys = new float[steps * nd];
-                float[] sig = z == null ? null : new float[steps * nd];
+                float[] dls = w.get(2, steps * nd), us = w.get(3, steps * nd), ys = w.get(4, steps * nd);
+                float[] sig = z == null ? null : w.get(5, steps * nd);
                 for (int k = 0; k < nChunks; k++) {
                     int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
                     int rowI0 = row0 * d + d0;
@@ -161,7 +185,7 @@ final class Scan {
                     chunkDeltas(dls, null, delta, dBias, softplus, rowI0, d, d0, nd, len);
                     gather(us, u, rowI0, d, nd, len);
                     if (!ScanSimd.advance(at, dls, us, bm, cm, row0 * n, null, h, false, ys, len, nd, n)) {
-                        if (es == null) es = new float[steps * sz];
+                        if (es == null) es = w.get(6, steps * sz);
                         decays(es, 0, dls, at, len, nd, n);
                         recur(es, h, false, dls, us, bm, cm, row0 * n, ys, len, nd, n);
                     }
@@ -204,21 +228,22 @@ final class Scan {
         float[] pD = dDSkip == null ? null : new float[batch * d];
         float[] pBias = dDBias == null ? null : new float[batch * d];
         Parallel.forRange(batch * nb, 1, (lo, hi) -> {
+            Work w = WORK.get();
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
                 int sz = nd * n, steps = Math.min(chunk, seqLen);
-                float[] at = aBlock(a, d0, nd, n);
-                float[] hs = new float[(steps + 1) * sz];   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
-                float[] es = new float[steps * sz];         // exp(δ·A) of each step, kept from the recompute
-                float[] ys = new float[steps * nd];         // Σ_n C·h per step and channel
-                float[] dls = new float[steps * nd];        // δ after bias and softplus
-                float[] us = new float[steps * nd];         // u, [steps][nd]
-                float[] sgs = softplus ? new float[steps * nd] : null;  // softplus' at δ before softplus
-                float[] sig = z == null ? null : new float[steps * nd]; // σ(z)
-                float[] dh = new float[sz];                 // ∂L/∂h_t flowing back from later steps, [N][nd]
-                float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
-                float[] dA = pA == null ? null : new float[sz];
-                float[] acc = new float[2 * n * ScanSimd.lanes()];  // the adjoint kernel's carried sums
+                float[] at = aBlock(w.get(0, sz), a, d0, nd, n);
+                float[] hs = w.get(1, (steps + 1) * sz);   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
+                float[] es = w.get(2, steps * sz);         // exp(δ·A) of each step, kept from the recompute
+                float[] ys = w.get(3, steps * nd);         // Σ_n C·h per step and channel
+                float[] dls = w.get(4, steps * nd);        // δ after bias and softplus
+                float[] us = w.get(5, steps * nd);         // u, [steps][nd]
+                float[] sgs = softplus ? w.get(6, steps * nd) : null;  // softplus' at δ before softplus
+                float[] sig = z == null ? null : w.get(7, steps * nd); // σ(z)
+                float[] dh = w.zeros(8, sz);                // ∂L/∂h_t flowing back from later steps, [N][nd]
+                float[] g = w.get(9, nd), uu = w.get(10, nd), dDelta = w.get(11, nd), duAcc = w.get(12, nd);
+                float[] dA = pA == null ? null : w.zeros(13, sz);
+                float[] acc = w.get(14, 2 * n * ScanSimd.lanes());  // the adjoint kernel's carried sums
                 for (int k = nChunks - 1; k >= 0; k--) {
                     int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
                     int rowI0 = row0 * d + d0;

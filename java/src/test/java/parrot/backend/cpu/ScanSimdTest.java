@@ -188,4 +188,45 @@ class ScanSimdTest {
                 for (int o = 0; o < wide; o++)
                     assertEquals(e1[j * n + s], ew[(j * n + s) * wide + o], 0f, "step " + j + ", state " + s + ", lane " + o);
     }
+    @Test
+    void skippingTheClampGivesTheClampedBits() {
+        // advance drops the clamp of δ·A·log2 e for a step's channel vector when it cannot bite; one lane far past
+        // it (δ = 1e6 in channels 0 and 15) sends those vectors through the clamped loop: every other channel must
+        // get the same bits either way, and the far lanes the clamp's 2^-126
+        int n = 4, len = 30, nd = 16, sz = n * nd;
+        java.util.Random r = new java.util.Random(5);
+        float[] at = new float[sz], dls = new float[len * nd], us = new float[len * nd];
+        float[] bm = new float[len * n], cm = new float[len * n];
+        for (int i = 0; i < sz; i++) at[i] = (float) -Math.exp(r.nextGaussian());
+        for (int i = 0; i < len * nd; i++) {
+            dls[i] = (float) Math.exp(r.nextGaussian() - 2);
+            us[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < len * n; i++) {
+            bm[i] = (float) r.nextGaussian();
+            cm[i] = (float) r.nextGaussian();
+        }
+        float[] dlsFar = dls.clone();
+        for (int j = 0; j < len; j++) {
+            dlsFar[j * nd] = 1e6f;
+            dlsFar[j * nd + nd - 1] = 1e6f;
+        }
+        float[] e = new float[len * sz], hs = new float[(len + 1) * sz], ys = new float[len * nd];
+        float[] eF = new float[len * sz], hsF = new float[(len + 1) * sz], ysF = new float[len * nd];
+        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, e, hs, true, ys, len, nd, n));
+        assertTrue(ScanSimd.advance(at, dlsFar, us, bm, cm, 0, eF, hsF, true, ysF, len, nd, n));
+        for (int j = 0; j < len; j++)
+            for (int o = 0; o < nd; o++) {
+                boolean far = o == 0 || o == nd - 1;
+                if (!far) assertEquals(ys[j * nd + o], ysF[j * nd + o], 0f, "y at step " + j + ", channel " + o);
+                for (int s = 0; s < n; s++) {
+                    int i = j * sz + s * nd + o;
+                    if (far) assertEquals(Float.MIN_NORMAL, eF[i], 0f, "exp(1e6·A) clamps to 2^-126 (f = 0, so 2^f is 1)");
+                    else {
+                        assertEquals(e[i], eF[i], 0f, "factor at step " + j + ", state " + s + ", channel " + o);
+                        assertEquals(hs[i + sz], hsF[i + sz], 0f, "state at step " + j + ", state " + s + ", channel " + o);
+                    }
+                }
+            }
+    }
 }
