@@ -1,5 +1,6 @@
 package parrot.backend.cpu;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -41,6 +42,20 @@ class CpuAttentionTest {
         Tensor t = F32.zeros(shape);
         F32.upload(t, v);
         return t;
+    }
+
+    /**
+     * The quickstart's heads (64 / 8 = 8 wide) take the vector kernels on every host, AVX-512 included: with a
+     * 16-float species they did not, and attention was half of a training step there.
+     */
+    @Test
+    void theQuickstartsHeadWidthTakesTheVectorKernels() {
+        assertTrue(Simd.vectorized(), "the tests run with the vector module");
+        AttentionSpec spec = AttentionTilingTest.spec("hard-alibi", 8);
+        int len = 9, rows = len, width = 3 * H * 8;
+        float[] qkv = AttentionTilingTest.randomFloats(new Random(5), rows * width, 1);
+        assertTrue(AttentionSimd.forward(new float[rows * H * 8], new float[H * len], qkv, spec, len, 0, H),
+                "head_dim 8 ran on the plain path");
     }
 
     @ParameterizedTest(name = "{0} T={1} hd={2}")

@@ -26,13 +26,14 @@ public final class AttentionSimd {
 
     /**
      * Forward of (batch, head) pairs bh in [bhLo, bhHi): out [B·T, H·hd] and lse [B, H, T] from qkv [B·T, H·3·hd],
-     * as {@code Attention.forward}. False, doing nothing (the caller's plain path runs), also where head_dim is not
-     * a multiple of the vector width (8 floats with AVX2: the small twins' 64 / 8 heads and the paper's 1024 / 16).
+     * as {@code Attention.forward}. Heads whose head_dim is not a multiple of the vector width run padded to it
+     * ({@link AttentionPaddedHeads}: the small twins' 64 / 8 heads with AVX-512's 16 floats).
      */
     public static boolean forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo,
                                   int bhHi) {
-        if (!ON || spec.headDim() % AttentionVectorOps.W != 0) return false;
-        AttentionVectorOps.forward(out, lse, qkv, spec, seqLen, bhLo, bhHi);
+        if (!ON) return false;
+        if (spec.headDim() % AttentionVectorOps.W != 0) AttentionPaddedHeads.forward(out, lse, qkv, spec, seqLen, bhLo, bhHi);
+        else AttentionVectorOps.forward(out, lse, qkv, spec, seqLen, bhLo, bhHi, AttentionVectorOps.scale(spec.headDim()));
         return true;
     }
 
@@ -44,8 +45,11 @@ public final class AttentionSimd {
     /** Backward of pairs bh in [bhLo, bhHi), accumulating into dqkv, as {@code Attention.backward}; false as forward. */
     public static boolean backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
                                    int seqLen, int bhLo, int bhHi) {
-        if (!ON || spec.headDim() % AttentionVectorOps.W != 0) return false;
-        AttentionVectorOps.backward(dqkv, dout, qkv, out, lse, spec, seqLen, bhLo, bhHi);
+        if (!ON) return false;
+        if (spec.headDim() % AttentionVectorOps.W != 0)
+            AttentionPaddedHeads.backward(dqkv, dout, qkv, out, lse, spec, seqLen, bhLo, bhHi);
+        else AttentionVectorOps.backward(dqkv, dout, qkv, out, lse, spec, seqLen, bhLo, bhHi,
+                AttentionVectorOps.scale(spec.headDim()));
         return true;
     }
 

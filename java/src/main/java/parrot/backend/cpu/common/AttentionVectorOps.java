@@ -10,7 +10,8 @@ import parrot.backend.AttentionSpec;
 import java.util.Arrays;
 
 /**
- * {@link AttentionSimd} on the Vector API, for head_dim a multiple of the vector width W. Layouts as Attention's:
+ * {@link AttentionSimd} on the Vector API, for head_dim a multiple of the vector width W (narrower heads run
+ * padded to W: {@link AttentionPaddedHeads}). Layouts as Attention's:
  * qkv [B·T, H·3·hd] (per head q|k|v), out [B·T, H·hd], lse [B, H, T].
  *
  * <p>Queries go four at a time (rows q0..q0+3; past T the last row is repeated and its results dropped). The
@@ -22,8 +23,8 @@ import java.util.Arrays;
  * Per-key products are one vector per W dims of a head row.
  */
 final class AttentionVectorOps {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
+    private static final VectorSpecies<Integer> I = VectorWidth.INT;
     static final int W = F.length();
     private static final int R = 4;
     private static final float[] IOTA = new float[W];
@@ -118,9 +119,15 @@ final class AttentionVectorOps {
         }
     }
 
-    static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi) {
+    /** The scale 1/√head_dim of the scores, from the heads' true width (a padded head keeps it). */
+    static float scale(int headDim) {
+        return (float) (1 / Math.sqrt(headDim));
+    }
+
+    /** head_dim (spec's) a multiple of W; scores are scaled by {@code scale}. */
+    static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi,
+                        float scale) {
         int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, ldt = seqLen + W;
-        float scale = (float) (1 / Math.sqrt(hd));
         float[] kt = new float[hd * ldt], s = new float[R * ldt], lanes = new float[W], m = new float[R];
         FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         for (int bh = bhLo; bh < bhHi; bh++) {
@@ -198,9 +205,8 @@ final class AttentionVectorOps {
     }
 
     static void backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
-                         int seqLen, int bhLo, int bhHi) {
+                         int seqLen, int bhLo, int bhHi, float scale) {
         int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, ldt = seqLen + W;
-        float scale = (float) (1 / Math.sqrt(hd));
         float[] kt = new float[hd * ldt], vt = new float[hd * ldt], p = new float[R * ldt], ds = new float[R * ldt];
         float[] dk = new float[seqLen * hd], dv = new float[seqLen * hd], l = new float[R], rowDot = new float[R];
         FloatVector iota = FloatVector.fromArray(F, IOTA, 0);

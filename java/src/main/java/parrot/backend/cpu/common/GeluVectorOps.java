@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * in the same order, so the bits do not depend on where the vector body ends or on the JIT tier.
  */
 final class GeluVectorOps {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
+    private static final VectorSpecies<Integer> I = VectorWidth.INT;
     private static final int W = F.length();
     /** Elements per pass, so a block's cdf stays in L1 between its two passes. */
     private static final int BLOCK = 512;

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** {@link NormSimd} on the Vector API: whole vectors over a row's channels, then scalars for the tail. */
 final class NormVectorOps {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int W = F.length();
 
     private NormVectorOps() {

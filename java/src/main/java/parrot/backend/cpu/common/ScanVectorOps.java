@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * failed intrinsic boxes the vectors around it (the old softplus ran at ~10 ns an element).
  */
 final class ScanVectorOps {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
+    private static final VectorSpecies<Integer> I = VectorWidth.INT;
     private static final int W = F.length();
     /** Scratch rows are cut to this many floats (16 KiB), so a call allocates little whatever n is. */
     private static final int PIECE = 4096;

@@ -8,9 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** {@link Simd.Ops} on the Vector API: the widest vectors, then scalars for the tail. */
 final class VectorOps implements Simd.Ops {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
+    private static final VectorSpecies<Double> D = VectorWidth.DOUBLE;
+    private static final VectorSpecies<Integer> I = VectorWidth.INT;
 
     @Override
     public void axpy(float[] y, int yo, float a, float[] x, int xo, int n) {
