@@ -1,10 +1,12 @@
 // The FP32 FMA throughput this machine's cores deliver (make cpu-peak): every core runs 10 independent chains of
-// 256-bit FMAs (AVX2 + FMA; more chains than 2 pipes × 4-5 cycles of latency, so the pipes never wait) for one
-// second, all cores at once. Why: /proc/cpuinfo's clock is the nominal one, and `parrot bench cpu` computes its
-// peak from it; cores that boost (and VMs, which report the host's nominal clock) run FMA loops faster, so that
-// peak flatters every fraction of it. The effective clock printed here goes to `parrot bench cpu --clock-ghz`.
-// (A Java Vector API loop reaches only 50-80% of this rate and varies run to run, so it cannot serve as the
-// reference.) Build: gcc -O2 -mavx2 -mfma -pthread scripts/fma_peak.c -o build/fma_peak
+// FMAs of the widest kind the CPU has (512-bit with AVX-512F, else 256-bit AVX2 + FMA; chosen at run time, both
+// compiled in) for one second, all cores at once; more chains than 2 pipes × 4-5 cycles of latency, so the pipes
+// never wait. Why: /proc/cpuinfo's clock is the nominal one, and `parrot bench cpu` computes its peak from it;
+// cores that boost (and VMs, which report the host's nominal clock) run FMA loops faster, so that peak flatters
+// every fraction of it. The effective clock printed here goes to `parrot bench cpu --clock-ghz`; it assumes two
+// FMA pipes of that width, as bench cpu's peak does. (A Java Vector API loop reaches only 50-80% of this rate and
+// varies run to run, so it cannot serve as the reference.)
+// Build: gcc -O2 -mavx2 -mfma -pthread scripts/fma_peak.c -o build/fma_peak (the AVX-512 loop has its own target).
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,31 +28,34 @@ static pthread_barrier_t start;
 
 typedef struct { double flops, elapsed; float sink; } Result;
 
-static void *run(void *arg) {
-    Result *r = arg;
-    __m256 b = _mm256_set1_ps(0.9999999f), c = _mm256_set1_ps(1e-7f);
-    __m256 a0 = _mm256_set1_ps(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
-           a9 = a0;
-    pthread_barrier_wait(&start);
-    double t0 = now(), t;
-    long rounds = 0;
-    do {
-        for (long k = 0; k < INNER; k++) {
-            a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c); a2 = _mm256_fmadd_ps(a2, b, c);
-            a3 = _mm256_fmadd_ps(a3, b, c); a4 = _mm256_fmadd_ps(a4, b, c); a5 = _mm256_fmadd_ps(a5, b, c);
-            a6 = _mm256_fmadd_ps(a6, b, c); a7 = _mm256_fmadd_ps(a7, b, c); a8 = _mm256_fmadd_ps(a8, b, c);
-            a9 = _mm256_fmadd_ps(a9, b, c);
-        }
-        rounds++;
-    } while ((t = now()) - t0 < seconds);
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(_mm256_add_ps(a6, a7),
-                                                                                _mm256_add_ps(a8, a9))));
-    r->sink = s[0];
-    r->flops = (double) rounds * INNER * CHAINS * 8 * 2;
-    r->elapsed = t - t0;
-    return NULL;
-}
+// One timed loop per vector type: V the vector, FMA its fused multiply-add, SET1 its broadcast, LANES its floats.
+#define FMA_LOOP(NAME, TARGET, V, FMA, SET1, LANES)                                                               \
+    TARGET static void *NAME(void *arg) {                                                                         \
+        Result *r = arg;                                                                                          \
+        V b = SET1(0.9999999f), c = SET1(1e-7f);                                                                  \
+        V a0 = SET1(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;       \
+        pthread_barrier_wait(&start);                                                                             \
+        double t0 = now(), t;                                                                                     \
+        long rounds = 0;                                                                                          \
+        do {                                                                                                      \
+            for (long k = 0; k < INNER; k++) {                                                                    \
+                a0 = FMA(a0, b, c); a1 = FMA(a1, b, c); a2 = FMA(a2, b, c); a3 = FMA(a3, b, c);                   \
+                a4 = FMA(a4, b, c); a5 = FMA(a5, b, c); a6 = FMA(a6, b, c); a7 = FMA(a7, b, c);                   \
+                a8 = FMA(a8, b, c); a9 = FMA(a9, b, c);                                                           \
+            }                                                                                                     \
+            rounds++;                                                                                             \
+        } while ((t = now()) - t0 < seconds);                                                                     \
+        float lanes[LANES];                                                                                       \
+        V s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9;                                                    \
+        __builtin_memcpy(lanes, &s, sizeof lanes);                                                                \
+        r->sink = lanes[0];                                                                                       \
+        r->flops = (double) rounds * INNER * CHAINS * LANES * 2;                                                  \
+        r->elapsed = t - t0;                                                                                      \
+        return NULL;                                                                                              \
+    }
+
+FMA_LOOP(run256, , __m256, _mm256_fmadd_ps, _mm256_set1_ps, 8)
+FMA_LOOP(run512, __attribute__((target("avx512f"))), __m512, _mm512_fmadd_ps, _mm512_set1_ps, 16)
 
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : (int) sysconf(_SC_NPROCESSORS_ONLN);
@@ -61,17 +66,19 @@ int main(int argc, char **argv) {
     pthread_t *ts = malloc(sizeof(pthread_t) * threads);
     Result *rs = calloc(threads, sizeof(Result));
     pthread_barrier_init(&start, NULL, threads);
-    for (int i = 0; i < threads; i++) pthread_create(&ts[i], NULL, run, &rs[i]);
+    int wide = __builtin_cpu_supports("avx512f"), bits = wide ? 512 : 256, perCycle = wide ? 64 : 32;
+    for (int i = 0; i < threads; i++) pthread_create(&ts[i], NULL, wide ? run512 : run256, &rs[i]);
     double total = 0, sink = 0;
     for (int i = 0; i < threads; i++) {
         pthread_join(ts[i], NULL);
         total += rs[i].flops / rs[i].elapsed;
         sink += rs[i].sink;
     }
-    // 2 FMA pipes × 8 lanes × 2 FLOP = 32 FLOP a cycle a core (the same rule as parrot's CpuPeak for AVX2 + FMA).
-    double ghz = total / threads / 32 / 1e9;
-    printf("fma_peak: %d threads, %.1f GFLOP/s FP32 (%.1f a core), effective clock %.2f GHz at 32 FLOP/cycle "
-           "(checksum %.3f)\n", threads, total / 1e9, total / threads / 1e9, ghz, sink / threads);
+    // 2 FMA pipes × 8 or 16 lanes × 2 FLOP = 32 or 64 FLOP a cycle a core (parrot's CpuPeak rule for that width).
+    double ghz = total / threads / perCycle / 1e9;
+    printf("fma_peak: %d threads, %d-bit FMAs, %.1f GFLOP/s FP32 (%.1f a core), effective clock %.2f GHz at %d "
+           "FLOP/cycle (checksum %.3f)\n", threads, bits, total / 1e9, total / threads / 1e9, ghz, perCycle,
+           sink / threads);
     printf("fma_peak: parrot bench cpu --clock-ghz %.2f\n", ghz);
     return 0;
 }
