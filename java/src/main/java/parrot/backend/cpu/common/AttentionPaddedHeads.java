@@ -2,8 +2,6 @@ package parrot.backend.cpu.common;
 
 import parrot.backend.AttentionSpec;
 
-import java.util.Arrays;
-
 /**
  * Attention for heads narrower than, or not a multiple of, the vector width W (head_dim 8 with AVX-512's 16 floats:
  * the quickstart's): each (batch, head) pair is copied into a one-head problem whose head_dim is rounded up to a
@@ -12,8 +10,9 @@ import java.util.Arrays;
  *
  * <p>Bits: a zero dim adds fma(0, 0, s) = s to every score and 0·0 to every row dot, and every other sum is per
  * lane, so the real dims hold the same bits as the unpadded kernel gives at a width that divides head_dim (an
- * AVX-512 host gives an AVX2 host's bits), up to the sign of an exact zero gradient. The padded dims cost vector
- * work on zeros: at head_dim 8 and 16 floats, half of the value and gradient products.
+ * AVX-512 host gives an AVX2 host's bits). The score and row-dot sums
+ * skip the padded dims; the value and gradient products, a vector per key, run on them (at head_dim 8 and 16
+ * floats, half of those lanes are zeros).
  */
 final class AttentionPaddedHeads {
     private AttentionPaddedHeads() {
@@ -33,12 +32,19 @@ final class AttentionPaddedHeads {
         return one;
     }
 
-    /** qkvP[t·3·hdp + c·hdp + d] = qkv's (b, t, head h, part c, dim d); the padding is left as it is (zero). */
-    private static void packQkv(float[] qkvP, float[] qkv, int b, int h, int heads, int hd, int hdp, int seqLen) {
+    /**
+     * qkvP[t·3·hdp + c·hdp + d] = qkv's (b, t, head h, part c, dim d), or back (toPadded false); the padding is
+     * left as it is (zero).
+     */
+    private static void qkvRows(float[] qkv, float[] qkvP, boolean toPadded, int b, int h, int heads, int hd, int hdp,
+                                int seqLen) {
         int ld = 3 * hd * heads;
         for (int t = 0; t < seqLen; t++)
-            for (int c = 0; c < 3; c++)
-                System.arraycopy(qkv, (b * seqLen + t) * ld + h * 3 * hd + c * hd, qkvP, t * 3 * hdp + c * hdp, hd);
+            for (int c = 0; c < 3; c++) {
+                int f = (b * seqLen + t) * ld + h * 3 * hd + c * hd, p = t * 3 * hdp + c * hdp;
+                if (toPadded) System.arraycopy(qkv, f, qkvP, p, hd);
+                else System.arraycopy(qkvP, p, qkv, f, hd);
+            }
     }
 
     /** Copies rows [B·T, H·hd] of head h, batch b, to or from rows [T, hdp]. */
@@ -64,8 +70,8 @@ final class AttentionPaddedHeads {
         float[] qkvP = new float[seqLen * 3 * hdp], outP = new float[seqLen * hdp], lseP = new float[seqLen];
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads;
-            packQkv(qkvP, qkv, b, h, heads, hd, hdp, seqLen);
-            AttentionVectorOps.forward(outP, lseP, qkvP, one[h], seqLen, 0, 1, scale);
+            qkvRows(qkv, qkvP, true, b, h, heads, hd, hdp, seqLen);
+            AttentionVectorOps.forward(outP, lseP, qkvP, one[h], seqLen, 0, 1, scale, hd);
             rows(out, outP, false, b, h, heads, hd, hdp, seqLen);
             System.arraycopy(lseP, 0, lse, bh * seqLen, seqLen);
         }
@@ -78,24 +84,20 @@ final class AttentionPaddedHeads {
 
     static void backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
                          int seqLen, int bhLo, int bhHi, int hdp) {
-        int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads;
+        int heads = spec.heads(), hd = spec.headDim();
         float scale = AttentionVectorOps.scale(hd);
         AttentionSpec[] one = oneHeadSpecs(spec, hdp);
         float[] qkvP = new float[seqLen * 3 * hdp], dqkvP = new float[seqLen * 3 * hdp];
         float[] outP = new float[seqLen * hdp], doutP = new float[seqLen * hdp], lseP = new float[seqLen];
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads;
-            packQkv(qkvP, qkv, b, h, heads, hd, hdp, seqLen);
+            qkvRows(qkv, qkvP, true, b, h, heads, hd, hdp, seqLen);
             rows(out, outP, true, b, h, heads, hd, hdp, seqLen);
             rows(dout, doutP, true, b, h, heads, hd, hdp, seqLen);
             System.arraycopy(lse, bh * seqLen, lseP, 0, seqLen);
-            Arrays.fill(dqkvP, 0f);
-            AttentionVectorOps.backward(dqkvP, doutP, qkvP, outP, lseP, one[h], seqLen, 0, 1, scale);
-            for (int t = 0; t < seqLen; t++)                  // dqkv accumulates, as the unpadded kernel's does
-                for (int c = 0; c < 3; c++) {
-                    int f = (b * seqLen + t) * ld + h * 3 * hd + c * hd, p = t * 3 * hdp + c * hdp;
-                    for (int d = 0; d < hd; d++) dqkv[f + d] += dqkvP[p + d];
-                }
+            qkvRows(dqkv, dqkvP, true, b, h, heads, hd, hdp, seqLen);   // accumulates onto it, as unpadded
+            AttentionVectorOps.backward(dqkvP, doutP, qkvP, outP, lseP, one[h], seqLen, 0, 1, scale, hd);
+            qkvRows(dqkv, dqkvP, false, b, h, heads, hd, hdp, seqLen);
         }
     }
 }

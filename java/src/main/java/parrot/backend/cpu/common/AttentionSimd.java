@@ -33,7 +33,8 @@ public final class AttentionSimd {
                                   int bhHi) {
         if (!ON) return false;
         if (spec.headDim() % AttentionVectorOps.W != 0) AttentionPaddedHeads.forward(out, lse, qkv, spec, seqLen, bhLo, bhHi);
-        else AttentionVectorOps.forward(out, lse, qkv, spec, seqLen, bhLo, bhHi, AttentionVectorOps.scale(spec.headDim()));
+        else AttentionVectorOps.forward(out, lse, qkv, spec, seqLen, bhLo, bhHi, AttentionVectorOps.scale(spec.headDim()),
+                spec.headDim());
         return true;
     }
 
@@ -49,7 +50,7 @@ public final class AttentionSimd {
         if (spec.headDim() % AttentionVectorOps.W != 0)
             AttentionPaddedHeads.backward(dqkv, dout, qkv, out, lse, spec, seqLen, bhLo, bhHi);
         else AttentionVectorOps.backward(dqkv, dout, qkv, out, lse, spec, seqLen, bhLo, bhHi,
-                AttentionVectorOps.scale(spec.headDim()));
+                AttentionVectorOps.scale(spec.headDim()), spec.headDim());
         return true;
     }
 

@@ -124,16 +124,20 @@ final class AttentionVectorOps {
         return (float) (1 / Math.sqrt(headDim));
     }
 
-    /** head_dim (spec's) a multiple of W; scores are scaled by {@code scale}. */
+    /**
+     * head_dim (spec's) a multiple of W; scores are scaled by {@code scale}. Only the first {@code dims} dims of a
+     * head may be nonzero (a padded head's real ones): the score and row-dot sums skip the rest, whose fma(0, 0, s)
+     * would leave the same bits.
+     */
     static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi,
-                        float scale) {
+                        float scale, int dims) {
         int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, ldt = seqLen + W;
         float[] kt = new float[hd * ldt], s = new float[R * ldt], lanes = new float[W], m = new float[R];
         FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
             float slope = (float) spec.slope(h);
-            transpose(kt, ldt, qkv, base + hd, ld, seqLen, hd);                 // kt's padding stays 0
+            transpose(kt, ldt, qkv, base + hd, ld, seqLen, dims);               // kt's padding stays 0
             for (int q0 = 0; q0 < seqLen; q0 += R) {
                 int qLast = Math.min(q0 + R - 1, seqLen - 1), kLo = w > 0 ? Math.max(0, q0 - w + 1) : 0;
                 int kEnd = end(kLo, qLast), nk = kEnd - kLo, lo3 = w > 0 ? Math.max(0, q0 + R - w) : 0;
@@ -142,7 +146,7 @@ final class AttentionVectorOps {
                 FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
                 for (int j = kLo; j < kEnd; j += W) {                 // S = Q·Kᵀ·scale − slope·(q − k), masked
                     FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-                    for (int d = 0; d < hd; d++) {
+                    for (int d = 0; d < dims; d++) {
                         FloatVector kv = FloatVector.fromArray(F, kt, d * ldt + j);
                         s0 = kv.fma(FloatVector.broadcast(F, qkv[a0 + d]), s0);
                         s1 = kv.fma(FloatVector.broadcast(F, qkv[a1 + d]), s1);
@@ -205,7 +209,7 @@ final class AttentionVectorOps {
     }
 
     static void backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
-                         int seqLen, int bhLo, int bhHi, float scale) {
+                         int seqLen, int bhLo, int bhHi, float scale, int dims) {
         int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, ldt = seqLen + W;
         float[] kt = new float[hd * ldt], vt = new float[hd * ldt], p = new float[R * ldt], ds = new float[R * ldt];
         float[] dk = new float[seqLen * hd], dv = new float[seqLen * hd], l = new float[R], rowDot = new float[R];
@@ -214,8 +218,8 @@ final class AttentionVectorOps {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
             int kb = base + hd, vb = base + 2 * hd;
             float slope = (float) spec.slope(h);
-            transpose(kt, ldt, qkv, kb, ld, seqLen, hd);
-            transpose(vt, ldt, qkv, vb, ld, seqLen, hd);
+            transpose(kt, ldt, qkv, kb, ld, seqLen, dims);
+            transpose(vt, ldt, qkv, vb, ld, seqLen, dims);
             Arrays.fill(dk, 0f);
             Arrays.fill(dv, 0f);
             for (int q0 = 0; q0 < seqLen; q0 += R) {
@@ -228,14 +232,14 @@ final class AttentionVectorOps {
                 for (int r = 0; r < R; r++) {
                     int q = Math.min(q0 + r, qLast), o = (b * seqLen + q) * ldo + h * hd;
                     float dot = 0f;
-                    for (int d = 0; d < hd; d++) dot += dout[o + d] * out[o + d];           // rowsum(dO∘O)
+                    for (int d = 0; d < dims; d++) dot += dout[o + d] * out[o + d];           // rowsum(dO∘O)
                     rowDot[r] = dot;
                     l[r] = lse[bh * seqLen + q];
                 }
                 for (int j = kLo; j < kEnd; j += W) {                 // S − lse and dP = dO·Vᵀ
                     FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
                     FloatVector t0 = s0, t1 = s0, t2 = s0, t3 = s0;
-                    for (int d = 0; d < hd; d++) {
+                    for (int d = 0; d < dims; d++) {
                         FloatVector kv = FloatVector.fromArray(F, kt, d * ldt + j);
                         FloatVector vv = FloatVector.fromArray(F, vt, d * ldt + j);
                         s0 = kv.fma(FloatVector.broadcast(F, qkv[a0 + d]), s0);

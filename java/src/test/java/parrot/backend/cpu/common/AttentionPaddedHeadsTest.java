@@ -27,8 +27,8 @@ class AttentionPaddedHeadsTest {
             int rows = B * len, width = 3 * H * hd, owidth = H * hd;
             float[] qkv = gauss(r, rows * width), dout = gauss(r, rows * owidth), dqkv0 = gauss(r, rows * width);
             float[] out = new float[rows * owidth], lse = new float[B * H * len], dqkv = dqkv0.clone();
-            AttentionVectorOps.forward(out, lse, qkv, spec, len, 0, B * H, scale);
-            AttentionVectorOps.backward(dqkv, dout, qkv, out, lse, spec, len, 0, B * H, scale);
+            AttentionVectorOps.forward(out, lse, qkv, spec, len, 0, B * H, scale, hd);
+            AttentionVectorOps.backward(dqkv, dout, qkv, out, lse, spec, len, 0, B * H, scale, hd);
             for (int hdp : new int[]{2 * hd, 3 * hd}) {
                 float[] o = new float[rows * owidth], l = new float[B * H * len], d = dqkv0.clone();
                 AttentionPaddedHeads.forward(o, l, qkv, spec, len, 0, B * H, hdp);
