@@ -3,6 +3,7 @@
 # 40 steps with each jar on the CPU and compares the checkpoints' weights and AdamW state byte for byte.
 # For speed changes that claim "same bits"; run from the repository root.
 #   scripts/same-bits.sh OLD.jar NEW.jar        exit 0: identical; 1: they differ (which files are named)
+#   SAME_BITS_JAVA_FLAGS='-XX:UseAVX=2' ...      extra JVM flags for both (here: an AVX2 host's 256-bit vectors)
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: scripts/same-bits.sh OLD.jar NEW.jar" >&2; exit 2; }
 for j in "$1" "$2"; do [ -f "$j" ] || { echo "same-bits: no jar at $j" >&2; exit 2; }; done
@@ -15,7 +16,7 @@ sed -e 's/"steps": 1000/"steps": 40/' -e 's/"log_every": 100/"log_every": 10/' \
 i=0
 for j in "$1" "$2"; do
     i=$((i + 1))
-    java --add-modules jdk.incubator.vector -jar "$j" train --config "$work/config.json" --out "$work/run$i" \
+    java --add-modules jdk.incubator.vector ${SAME_BITS_JAVA_FLAGS:-} -jar "$j" train --config "$work/config.json" --out "$work/run$i" \
         --no-progress --device cpu --jobs 1 > "$work/run$i.log" 2>&1 \
         || { echo "same-bits: training with $j failed; its log:" >&2; tail -20 "$work/run$i.log" >&2; exit 2; }
 done
