@@ -8,6 +8,8 @@ import parrot.backend.cpu.common.Parallel;
  * backend runs NormSimd's vector rows instead (float sums; the parameter gradients the same bits as below).
  */
 final class LayerNorm {
+    private static final int PARAM_COLS = 16;
+
     private LayerNorm() {
     }
 
@@ -63,8 +65,11 @@ final class LayerNorm {
             });
         }
         if (dw != null || db != null) {
-            // Column-parallel so every weight sums its rows in order: deterministic on any core count.
-            Parallel.forRange(c, 8, (lo, hi) -> {
+            // Column-parallel so every weight sums its rows in order: deterministic on any core count. Blocks of
+            // PARAM_COLS columns, a whole number of vectors at 8 or 16 floats, so NormSimd's vector loop takes every
+            // column: with AVX-512's 16 floats the 8-column chunks this had left all of them to its scalar tail.
+            Parallel.forRange((c + PARAM_COLS - 1) / PARAM_COLS, 1, (glo, ghi) -> {
+                int lo = glo * PARAM_COLS, hi = Math.min(c, ghi * PARAM_COLS);
                 if (NormSimd.layerNormParamGrads(dw, db, dout, in, mean, rstd, n, c, lo, hi)) return;
                 for (int i = lo; i < hi; i++) {
                     float sw = 0f, sb = 0f;
