@@ -107,8 +107,10 @@ public final class CpuBackend implements Backend {
     public void zero(Tensor t) {
         CpuTensor c = (CpuTensor) t;
         if (c.data != null) {
-            float[] d = c.data;                   // split like the elementwise ops: a training step zeroes ~10 MB
-            Parallel.forRange(d.length, 1 << 14, (lo, hi) -> java.util.Arrays.fill(d, lo, hi, 0f));
+            // A training step zeroes ~10 MB, most of it in buffers of 0.5-2 MB. Split only in chunks of 2^18 floats
+            // (1 MB): below ~2 MB one thread's fill beat the fork and join (131k floats: 7.7 against 12.2 us).
+            float[] d = c.data;
+            Parallel.forRange(d.length, 1 << 18, (lo, hi) -> java.util.Arrays.fill(d, lo, hi, 0f));
         } else java.util.Arrays.fill(c.ints, 0);
     }
 
