@@ -16,8 +16,12 @@ import parrot.backend.cpu.common.ScanSimd;
  * reduced in a fixed order, so the result does not depend on the number of threads.
  */
 final class Scan {
-    /** Channels per task; also the reduction grouping of dB and dC, so it must not depend on thread count. */
-    static final int DBLK = 16;
+    /**
+     * Channels per task; also the reduction grouping of dB and dC, so it must not depend on thread count. Two
+     * vectors' worth (16 with AVX2's 8 floats, 32 with AVX-512's 16), so that the adjoint runs its two-vector
+     * kernel (ScanVectorOps.adjointPair, whose two dDelta chains overlap); at least 16 without the vector module.
+     */
+    static final int DBLK = Math.max(16, 2 * ScanSimd.lanes());
 
     private Scan() {
     }
