@@ -21,8 +21,9 @@ final class Attention {
     private static final int QB = 32;
 
     /*
-     * With the vector module and head_dim a multiple of the vector width, AttentionSimd does each (batch, head)
-     * (four query rows at a time, masks as vector blends; see AttentionVectorOps). The loops below define the op
+     * With the vector module AttentionSimd does each (batch, head) (four query rows at a time, masks as vector
+     * blends; see AttentionVectorOps; heads not a multiple of the vector width padded to one, AttentionPaddedHeads).
+     * The loops below define the op
      * and are what the float64 twin runs: per (batch, head) and block of queries the products are small matrix
      * products (MatMul.acc: S = Q·Kᵀ, O = P·V; backward dP = dO·Vᵀ, dV += Pᵀ·dO, dQ += dS·K, dK += dSᵀ·Q) with the
      * head's Kᵀ (and Vᵀ) gathered once. Entries outside the causal mask or the window are exact zeros in P.
