@@ -44,8 +44,10 @@ test: $(JAR)
 gpu-test: kernels build
 	mvn -B --no-transfer-progress test -Dtest='CudaParityTest,CudaPrefillTest,CudaHfLoadTest' -Dsurefire.failIfNoSpecifiedTests=false
 
+# 120 steps after 50 warm-up steps, not bench cpu's default 30 after 5: with 512-bit vectors C2's compiles of the
+# large kernels arrive seconds into a run, and the short default measured the transformer at 40% of its speed.
 bench: build
-	$(PARROT) bench cpu --ops
+	$(PARROT) bench cpu --steps 120 --warmup 50 --ops --json experiments/results/cpu/bench-cpu.json
 
 # The cores' measured FP32 FMA throughput and effective clock (scripts/fma_peak.c): the peak that `bench cpu`
 # computes from /proc/cpuinfo's nominal clock is lower wherever the cores boost or a VM reports the host's clock.
