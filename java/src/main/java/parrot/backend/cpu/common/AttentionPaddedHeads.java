@@ -33,28 +33,18 @@ final class AttentionPaddedHeads {
     }
 
     /**
-     * qkvP[t·3·hdp + c·hdp + d] = qkv's (b, t, head h, part c, dim d), or back (toPadded false); the padding is
-     * left as it is (zero).
+     * Copies head h of batch b between rows of the full layout, [B·T, H·parts·hd] (per head its parts, each hd wide:
+     * q|k|v for qkv, one for out), and the padded one, [T, parts·hdp]; the padding is left as it is (zero).
      */
-    private static void qkvRows(float[] qkv, float[] qkvP, boolean toPadded, int b, int h, int heads, int hd, int hdp,
-                                int seqLen) {
-        int ld = 3 * hd * heads;
+    private static void copyHead(float[] full, float[] padded, boolean toPadded, int parts, int b, int h, int heads,
+                                 int hd, int hdp, int seqLen) {
+        int ld = parts * hd * heads;
         for (int t = 0; t < seqLen; t++)
-            for (int c = 0; c < 3; c++) {
-                int f = (b * seqLen + t) * ld + h * 3 * hd + c * hd, p = t * 3 * hdp + c * hdp;
-                if (toPadded) System.arraycopy(qkv, f, qkvP, p, hd);
-                else System.arraycopy(qkvP, p, qkv, f, hd);
+            for (int c = 0; c < parts; c++) {
+                int f = (b * seqLen + t) * ld + (h * parts + c) * hd, p = (t * parts + c) * hdp;
+                if (toPadded) System.arraycopy(full, f, padded, p, hd);
+                else System.arraycopy(padded, p, full, f, hd);
             }
-    }
-
-    /** Copies rows [B·T, H·hd] of head h, batch b, to or from rows [T, hdp]. */
-    private static void rows(float[] full, float[] padded, boolean toPadded, int b, int h, int heads, int hd, int hdp,
-                             int seqLen) {
-        for (int t = 0; t < seqLen; t++) {
-            int f = (b * seqLen + t) * heads * hd + h * hd, p = t * hdp;
-            if (toPadded) System.arraycopy(full, f, padded, p, hd);
-            else System.arraycopy(padded, p, full, f, hd);
-        }
     }
 
     static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi) {
@@ -70,9 +60,9 @@ final class AttentionPaddedHeads {
         float[] qkvP = new float[seqLen * 3 * hdp], outP = new float[seqLen * hdp], lseP = new float[seqLen];
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads;
-            qkvRows(qkv, qkvP, true, b, h, heads, hd, hdp, seqLen);
+            copyHead(qkv, qkvP, true, 3, b, h, heads, hd, hdp, seqLen);
             AttentionVectorOps.forward(outP, lseP, qkvP, one[h], seqLen, 0, 1, scale, hd);
-            rows(out, outP, false, b, h, heads, hd, hdp, seqLen);
+            copyHead(out, outP, false, 1, b, h, heads, hd, hdp, seqLen);
             System.arraycopy(lseP, 0, lse, bh * seqLen, seqLen);
         }
     }
@@ -91,13 +81,13 @@ final class AttentionPaddedHeads {
         float[] outP = new float[seqLen * hdp], doutP = new float[seqLen * hdp], lseP = new float[seqLen];
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads;
-            qkvRows(qkv, qkvP, true, b, h, heads, hd, hdp, seqLen);
-            rows(out, outP, true, b, h, heads, hd, hdp, seqLen);
-            rows(dout, doutP, true, b, h, heads, hd, hdp, seqLen);
+            copyHead(qkv, qkvP, true, 3, b, h, heads, hd, hdp, seqLen);
+            copyHead(out, outP, true, 1, b, h, heads, hd, hdp, seqLen);
+            copyHead(dout, doutP, true, 1, b, h, heads, hd, hdp, seqLen);
             System.arraycopy(lse, bh * seqLen, lseP, 0, seqLen);
-            qkvRows(dqkv, dqkvP, true, b, h, heads, hd, hdp, seqLen);   // accumulates onto it, as unpadded
+            copyHead(dqkv, dqkvP, true, 3, b, h, heads, hd, hdp, seqLen);  // accumulates onto it, as unpadded
             AttentionVectorOps.backward(dqkvP, doutP, qkvP, outP, lseP, one[h], seqLen, 0, 1, scale, hd);
-            qkvRows(dqkv, dqkvP, false, b, h, heads, hd, hdp, seqLen);
+            copyHead(dqkv, dqkvP, false, 3, b, h, heads, hd, hdp, seqLen);
         }
     }
 }

@@ -46,7 +46,11 @@ public final class Simd {
             try {
                 return (Ops) Class.forName("parrot.backend.cpu.common.VectorOps").getDeclaredConstructor().newInstance();
             } catch (ReflectiveOperationException | LinkageError e) {
-                org.slf4j.LoggerFactory.getLogger(Simd.class).warn("vector kernels unavailable ({}): using plain loops", e.toString());
+                // The innermost cause: a bad -Dparrot.vectorBits says so there, not in its ExceptionInInitializerError.
+                Throwable why = e;
+                while (why.getCause() != null) why = why.getCause();
+                org.slf4j.LoggerFactory.getLogger(Simd.class).warn("vector kernels unavailable ({}): using plain loops",
+                        why.getMessage() != null ? why.getMessage() : why.toString());
             }
         } else if (!Boolean.getBoolean("parrot.noSimd")) {
             org.slf4j.LoggerFactory.getLogger(Simd.class).warn(
