@@ -22,7 +22,7 @@ final class Attention {
 
     /*
      * With the vector module AttentionSimd does each (batch, head) (four query rows at a time, masks as vector
-     * blends; see AttentionVectorOps; heads not a multiple of the vector width padded to one, AttentionPaddedHeads).
+     * blends; see AttentionVectorOps; heads not a multiple of the vector width with queries on the lanes, AttentionQueryLanes).
      * The loops below define the op
      * and are what the float64 twin runs: per (batch, head) and block of queries the products are small matrix
      * products (MatMul.acc: S = Q·Kᵀ, O = P·V; backward dP = dO·Vᵀ, dV += Pᵀ·dO, dQ += dS·K, dK += dSᵀ·Q) with the

@@ -10,8 +10,8 @@ import parrot.backend.AttentionSpec;
 import java.util.Arrays;
 
 /**
- * {@link AttentionSimd} on the Vector API, for head_dim a multiple of the vector width W (narrower heads run
- * padded to W: {@link AttentionPaddedHeads}). Layouts as Attention's:
+ * {@link AttentionSimd} on the Vector API, for head_dim a multiple of the vector width W (other heads run with
+ * queries on the lanes: {@link AttentionQueryLanes}). Layouts as Attention's:
  * qkv [B·T, H·3·hd] (per head q|k|v), out [B·T, H·hd], lse [B, H, T].
  *
  * <p>Queries go four at a time (rows q0..q0+3; past T the last row is repeated and its results dropped). The

@@ -1,0 +1,331 @@
+package parrot.backend.cpu.common;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import parrot.backend.AttentionSpec;
+
+/**
+ * {@link AttentionSimd} for narrow heads (head_dim not a multiple of the vector width W: the quickstart's 8-wide
+ * heads with AVX-512's 16 floats), with W queries on the lanes of a vector instead of head dims: a head's dims
+ * are a loop, so none of a vector's lanes is padding, and a row's softmax (max, exp, sum) is lane by lane, with no
+ * reduction across lanes. Layouts as Attention's: qkv [B·T, H·3·hd] (per head q|k|v), out [B·T, H·hd],
+ * lse [B, H, T].
+ *
+ * <p>Forward, per block of W queries (lanes), over the keys any of them sees, in increasing order: scores
+ * S[j] = Σ_d Qᵀ[d]·k_j[d] (Qᵀ the block's queries as hd vectors, k_j[d] broadcast), scaled, biased, masked to −∞
+ * where a lane may not see key j; then P[j] = exp(S[j] − max), l = Σ_j P[j], Oᵀ[d] = Σ_j v_j[d]·P[j].
+ * Backward: the same block of queries gives dS and dQ (dQᵀ[d] = Σ_j k_j[d]·dS[j]); then W keys on the lanes,
+ * over the queries that see any of them, recompute P and dS (the same operations on the same operands: the same
+ * bits) and give dVᵀ[d] = Σ_i dO_i[d]·P[i] and dKᵀ[d] = Σ_i q_i[d]·dS[i]. Two passes because a product summed
+ * over the lane axis would need a cross-lane reduction per key and dim.
+ *
+ * <p>Bits: every lane is one query (or key) on its own, and a key (query) a lane may not see adds an exact zero
+ * (P = exp(−∞) = 0, dS = 0·x = 0, fma(x, 0, acc) = acc); so each result is the sum over its own visible keys
+ * (queries) in increasing order, whatever W is and whichever lanes share a vector: AVX2 and AVX-512 hosts give the
+ * same bits. Run to run, JIT tier and thread count do not change them (IEEE operations and the polynomial exp
+ * only). They differ from the plain loops' (which define the op, and which the float64 twin runs) by rounding.
+ *
+ * <p>No method here takes or returns a vector (C2 boxes vectors passed to a helper it compiles on its own); the
+ * polynomial exp is written out, as in {@link AttentionVectorOps}. Every score is biased and masked, with no
+ * branch: a vector reassigned under an {@code if} (slope ≠ 0, a block that needs the mask) merges two values, which
+ * C2 (JDK 17, 512-bit vectors) could not unbox in the backward; every Vector API call there then ran its Java
+ * fallback (3.5 GB/s of garbage, 13 µs a head where 9 now). For a visible key q − k ≥ 0, so slope·(q − k) is +0 at
+ * slope 0 and x − 0 = x: the same bits as skipping it.
+ */
+final class AttentionQueryLanes {
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
+    private static final VectorSpecies<Integer> I = VectorWidth.INT;
+    static final int W = F.length();
+    private static final float[] IOTA = new float[W];
+
+    static {
+        for (int i = 0; i < W; i++) IOTA[i] = i;
+    }
+
+    // The polynomial exp of VectorOps.expV / AttentionVectorOps, the same constants and operations.
+    private static final float EXP_HI = 88.3762626647949f, EXP_LO = -87.3365478515625f;
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f;
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    private AttentionQueryLanes() {
+    }
+
+    /** T rounded up to whole vectors: the row length of the transposed heads (lanes past T hold zeros). */
+    private static int padded(int seqLen) {
+        return (seqLen + W - 1) / W * W;
+    }
+
+    /** dst[d·ldt + t] = src[off + t·ld + d] for t < T, d < hd: one head's q, k, v or dO as hd rows over positions. */
+    private static void transpose(float[] dst, int ldt, float[] src, int off, int ld, int seqLen, int hd) {
+        for (int d = 0; d < hd; d++) {                                  // stores in order: twice the speed
+            int o = d * ldt, s = off + d;
+            for (int t = 0; t < seqLen; t++) dst[o + t] = src[s + t * ld];
+        }
+    }
+
+    /**
+     * a[off + c·W ..] for c in [0, n) = exp(a − shift[..W]) lane by lane; below the exp's range (masked: −∞) exactly 0.
+     * The vectors' sum (in c order) goes to sums[0..W).
+     */
+    private static void exp(float[] a, int off, int n, float[] shift, float[] sums) {
+        FloatVector sh = FloatVector.fromArray(F, shift, 0), acc = FloatVector.zero(F);
+        for (int c = 0; c < n; c++) {
+            int o = off + c * W;
+            FloatVector x = FloatVector.fromArray(F, a, o).sub(sh);
+            VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
+            x = x.blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
+            FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+            FloatVector k = t.sub(ROUNDER);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
+            p = p.fma(r, FloatVector.broadcast(F, P2));
+            p = p.fma(r, FloatVector.broadcast(F, P3));
+            p = p.fma(r, FloatVector.broadcast(F, P4));
+            p = p.fma(r, FloatVector.broadcast(F, P5));
+            FloatVector e = p.mul(r).fma(r, r).add(1f);
+            IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
+                    .lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
+            e = e.mul(bits.reinterpretAsFloats()).blend(0f, under);
+            e.intoArray(a, o);
+            acc = acc.add(e);
+        }
+        acc.intoArray(sums, 0);
+    }
+
+    /**
+     * acc[d·W ..] = Σ_c w[c·W ..]·x[xOff + c·xStride + d] for d &lt; hd, c &lt; n, in c order: per dim, the lane
+     * vectors weighted by one scalar each (a v, dO, q or k entry). Eight dims at a time in registers.
+     */
+    private static void weighted(float[] acc, float[] w, int n, float[] x, int xOff, int xStride, int hd) {
+        int d0 = 0;
+        for (; d0 + 8 <= hd; d0 += 8) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int c = 0, xo = xOff + d0; c < n; c++, xo += xStride) {
+                FloatVector p = FloatVector.fromArray(F, w, c * W);
+                a0 = p.fma(FloatVector.broadcast(F, x[xo]), a0);
+                a1 = p.fma(FloatVector.broadcast(F, x[xo + 1]), a1);
+                a2 = p.fma(FloatVector.broadcast(F, x[xo + 2]), a2);
+                a3 = p.fma(FloatVector.broadcast(F, x[xo + 3]), a3);
+                a4 = p.fma(FloatVector.broadcast(F, x[xo + 4]), a4);
+                a5 = p.fma(FloatVector.broadcast(F, x[xo + 5]), a5);
+                a6 = p.fma(FloatVector.broadcast(F, x[xo + 6]), a6);
+                a7 = p.fma(FloatVector.broadcast(F, x[xo + 7]), a7);
+            }
+            int o = d0 * W;
+            a0.intoArray(acc, o);
+            a1.intoArray(acc, o + W);
+            a2.intoArray(acc, o + 2 * W);
+            a3.intoArray(acc, o + 3 * W);
+            a4.intoArray(acc, o + 4 * W);
+            a5.intoArray(acc, o + 5 * W);
+            a6.intoArray(acc, o + 6 * W);
+            a7.intoArray(acc, o + 7 * W);
+        }
+        for (; d0 < hd; d0++) {
+            FloatVector a0 = FloatVector.zero(F);
+            for (int c = 0, xo = xOff + d0; c < n; c++, xo += xStride)
+                a0 = FloatVector.fromArray(F, w, c * W).fma(FloatVector.broadcast(F, x[xo]), a0);
+            a0.intoArray(acc, d0 * W);
+        }
+    }
+
+    /** dst[off + lane·ld + d] += acc[d·W + lane] for lanes &lt; n, d &lt; hd: a block's lanes back into rows. */
+    private static void addRows(float[] dst, int off, int ld, float[] acc, int n, int hd) {
+        for (int lane = 0; lane < n; lane++)
+            for (int d = 0; d < hd; d++) dst[off + lane * ld + d] += acc[d * W + lane];
+    }
+
+    /**
+     * s[c·W ..] = Σ_d t[d·ldt + tOff ..]·x[xOff + c·xStride + d] for c &lt; n, d &lt; hd in increasing order: W lanes
+     * (queries or keys) against n rows of x (keys or queries), one scalar per dim broadcast. Eight dims of t at a
+     * time stay in registers; s carries the partial sums from one group of dims to the next.
+     */
+    private static void products(float[] s, int n, float[] t, int tOff, int ldt, float[] x, int xOff, int xStride,
+                                 int hd) {
+        java.util.Arrays.fill(s, 0, n * W, 0f);
+        int d0 = 0;
+        for (; d0 + 8 <= hd; d0 += 8) {
+            int to = d0 * ldt + tOff;
+            FloatVector t0 = FloatVector.fromArray(F, t, to), t1 = FloatVector.fromArray(F, t, to + ldt);
+            FloatVector t2 = FloatVector.fromArray(F, t, to + 2 * ldt), t3 = FloatVector.fromArray(F, t, to + 3 * ldt);
+            FloatVector t4 = FloatVector.fromArray(F, t, to + 4 * ldt), t5 = FloatVector.fromArray(F, t, to + 5 * ldt);
+            FloatVector t6 = FloatVector.fromArray(F, t, to + 6 * ldt), t7 = FloatVector.fromArray(F, t, to + 7 * ldt);
+            int c = 0, xo = xOff + d0;
+            for (; c + 1 < n; c += 2, xo += 2 * xStride) {             // two rows: two FMA chains interleaved
+                int xp = xo + xStride;
+                FloatVector a = FloatVector.fromArray(F, s, c * W), e = FloatVector.fromArray(F, s, c * W + W);
+                a = t0.fma(FloatVector.broadcast(F, x[xo]), a);
+                e = t0.fma(FloatVector.broadcast(F, x[xp]), e);
+                a = t1.fma(FloatVector.broadcast(F, x[xo + 1]), a);
+                e = t1.fma(FloatVector.broadcast(F, x[xp + 1]), e);
+                a = t2.fma(FloatVector.broadcast(F, x[xo + 2]), a);
+                e = t2.fma(FloatVector.broadcast(F, x[xp + 2]), e);
+                a = t3.fma(FloatVector.broadcast(F, x[xo + 3]), a);
+                e = t3.fma(FloatVector.broadcast(F, x[xp + 3]), e);
+                a = t4.fma(FloatVector.broadcast(F, x[xo + 4]), a);
+                e = t4.fma(FloatVector.broadcast(F, x[xp + 4]), e);
+                a = t5.fma(FloatVector.broadcast(F, x[xo + 5]), a);
+                e = t5.fma(FloatVector.broadcast(F, x[xp + 5]), e);
+                a = t6.fma(FloatVector.broadcast(F, x[xo + 6]), a);
+                e = t6.fma(FloatVector.broadcast(F, x[xp + 6]), e);
+                a = t7.fma(FloatVector.broadcast(F, x[xo + 7]), a);
+                e = t7.fma(FloatVector.broadcast(F, x[xp + 7]), e);
+                a.intoArray(s, c * W);
+                e.intoArray(s, c * W + W);
+            }
+            if (c < n) {
+                FloatVector a = FloatVector.fromArray(F, s, c * W);
+                a = t0.fma(FloatVector.broadcast(F, x[xo]), a);
+                a = t1.fma(FloatVector.broadcast(F, x[xo + 1]), a);
+                a = t2.fma(FloatVector.broadcast(F, x[xo + 2]), a);
+                a = t3.fma(FloatVector.broadcast(F, x[xo + 3]), a);
+                a = t4.fma(FloatVector.broadcast(F, x[xo + 4]), a);
+                a = t5.fma(FloatVector.broadcast(F, x[xo + 5]), a);
+                a = t6.fma(FloatVector.broadcast(F, x[xo + 6]), a);
+                a = t7.fma(FloatVector.broadcast(F, x[xo + 7]), a);
+                a.intoArray(s, c * W);
+            }
+        }
+        for (; d0 < hd; d0++) {
+            FloatVector t0 = FloatVector.fromArray(F, t, d0 * ldt + tOff);
+            for (int c = 0, xo = xOff + d0; c < n; c++, xo += xStride)
+                t0.fma(FloatVector.broadcast(F, x[xo]), FloatVector.fromArray(F, s, c * W)).intoArray(s, c * W);
+        }
+    }
+
+    /** forward of pairs bh in [bhLo, bhHi), as Attention.forward. */
+    static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi) {
+        int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, tp = padded(seqLen);
+        float scale = AttentionVectorOps.scale(hd);
+        float[] qt = new float[hd * tp], s = new float[seqLen * W], acc = new float[hd * W];
+        float[] max = new float[W], sum = new float[W];
+        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
+        for (int bh = bhLo; bh < bhHi; bh++) {
+            int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
+            float slope = (float) spec.slope(h), wl = w > 0 ? w : Float.POSITIVE_INFINITY;
+            transpose(qt, tp, qkv, base, ld, seqLen, hd);
+            for (int i0 = 0; i0 < seqLen; i0 += W) {
+                int n = Math.min(W, seqLen - i0), jLo = w > 0 ? Math.max(0, i0 - w + 1) : 0, nk = i0 + n - jLo;
+                products(s, nk, qt, i0, tp, qkv, base + hd + jLo * ld, ld, hd);      // S = Q·Kᵀ
+                FloatVector qi = iota.add(i0), m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                for (int c = 0; c < nk; c++) {                          // ·scale − slope·(q − k), masked; the max
+                    int j = jLo + c;
+                    FloatVector dist = qi.sub(j);                           // q − k; a lane sees q − w < k <= q
+                    FloatVector sc = FloatVector.fromArray(F, s, c * W).mul(scale).sub(dist.mul(slope))
+                            .blend(Float.NEGATIVE_INFINITY,
+                                    dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)));
+                    sc.intoArray(s, c * W);
+                    m = m.blend(sc, sc.compare(VectorOperators.GT, m));     // a NaN never wins; it propagates below
+                }
+                m.intoArray(max, 0);
+                exp(s, 0, nk, max, sum);
+                weighted(acc, s, nk, qkv, base + 2 * hd + jLo * ld, ld, hd);           // Oᵀ = Σ_j v_j·P[j]
+                for (int lane = 0; lane < n; lane++) {
+                    int i = i0 + lane, oo = (b * seqLen + i) * ldo + h * hd;
+                    lse[bh * seqLen + i] = (float) (max[lane] + Math.log(sum[lane]));
+                    float inv = 1f / sum[lane];
+                    for (int d = 0; d < hd; d++) out[oo + d] = acc[d * W + lane] * inv;
+                }
+            }
+        }
+    }
+
+    /** backward of pairs bh in [bhLo, bhHi), accumulating into dqkv, as Attention.backward. */
+    static void backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
+                         int seqLen, int bhLo, int bhHi) {
+        int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, tp = padded(seqLen);
+        float scale = AttentionVectorOps.scale(hd);
+        float[] qt = new float[hd * tp], dot = new float[hd * tp], kt = new float[hd * tp], vt = new float[hd * tp];
+        float[] l = new float[tp], rowDot = new float[tp], p = new float[seqLen * W], ds = new float[seqLen * W];
+        float[] acc = new float[hd * W];
+        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
+        for (int bh = bhLo; bh < bhHi; bh++) {
+            int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
+            int kb = base + hd, vb = base + 2 * hd, ob = b * seqLen * ldo + h * hd;
+            float slope = (float) spec.slope(h), wl = w > 0 ? w : Float.POSITIVE_INFINITY;
+            transpose(qt, tp, qkv, base, ld, seqLen, hd);
+            transpose(kt, tp, qkv, kb, ld, seqLen, hd);
+            transpose(vt, tp, qkv, vb, ld, seqLen, hd);
+            transpose(dot, tp, dout, ob, ldo, seqLen, hd);
+            for (int t = 0; t < seqLen; t++) {
+                int o = ob + t * ldo;
+                float sumDo = 0f;
+                for (int d = 0; d < hd; d++) sumDo += dout[o + d] * out[o + d];            // rowsum(dO∘O)
+                rowDot[t] = sumDo;
+                l[t] = lse[bh * seqLen + t];
+            }
+            for (int i0 = 0; i0 < seqLen; i0 += W) {                   // queries on the lanes: dS, then dQ
+                int n = Math.min(W, seqLen - i0), jLo = w > 0 ? Math.max(0, i0 - w + 1) : 0, nk = i0 + n - jLo;
+                products(p, nk, qt, i0, tp, qkv, kb + jLo * ld, ld, hd);             // S = Q·Kᵀ
+                products(ds, nk, dot, i0, tp, qkv, vb + jLo * ld, ld, hd);           // dP = dO·Vᵀ
+                FloatVector qi = iota.add(i0), li = FloatVector.fromArray(F, l, i0);
+                FloatVector di = FloatVector.fromArray(F, rowDot, i0);
+                for (int c = 0; c < nk; c++) {
+                    int j = jLo + c;
+                    FloatVector dist = qi.sub(j);
+                    FloatVector.fromArray(F, p, c * W).mul(scale).sub(dist.mul(slope)).sub(li)
+                            .blend(Float.NEGATIVE_INFINITY,
+                                    dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)))
+                            .intoArray(p, c * W);
+                    FloatVector.fromArray(F, ds, c * W).sub(di).intoArray(ds, c * W);
+                }
+                dsFromP(p, ds, nk, scale);
+                weighted(acc, ds, nk, qkv, kb + jLo * ld, ld, hd);                   // dQᵀ = Σ_j k_j·dS[j]
+                addRows(dqkv, base + i0 * ld, ld, acc, n, hd);
+            }
+            for (int j0 = 0; j0 < seqLen; j0 += W) {                   // keys on the lanes: P and dS again, dV, dK
+                int n = Math.min(W, seqLen - j0), iLo = j0;
+                int iHi = w > 0 ? Math.min(seqLen - 1, j0 + W - 1 + w - 1) : seqLen - 1, nq = iHi - iLo + 1;
+                products(p, nq, kt, j0, tp, qkv, base + iLo * ld, ld, hd);           // S = Q·Kᵀ
+                products(ds, nq, vt, j0, tp, dout, ob + iLo * ldo, ldo, hd);         // dP = dO·Vᵀ
+                FloatVector kj = iota.add(j0);
+                for (int c = 0; c < nq; c++) {
+                    int i = iLo + c;
+                    FloatVector dist = kj.neg().add(i);                                               // q − k
+                    FloatVector.fromArray(F, p, c * W).mul(scale).sub(dist.mul(slope)).sub(l[i])
+                            .blend(Float.NEGATIVE_INFINITY,
+                                    dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)))
+                            .intoArray(p, c * W);
+                    FloatVector.fromArray(F, ds, c * W).sub(rowDot[i]).intoArray(ds, c * W);
+                }
+                dsFromP(p, ds, nq, scale);
+                weighted(acc, p, nq, dout, ob + iLo * ldo, ldo, hd);                 // dVᵀ = Σ_i dO_i·P[i]
+                addRows(dqkv, vb + j0 * ld, ld, acc, n, hd);
+                weighted(acc, ds, nq, qkv, base + iLo * ld, ld, hd);                 // dKᵀ = Σ_i q_i·dS[i]
+                addRows(dqkv, kb + j0 * ld, ld, acc, n, hd);
+            }
+        }
+    }
+
+    /** p = exp(p) (p holds S − lse, −∞ where masked) and ds = p·ds·scale (ds holds dP − rowDot), n vectors. */
+    private static void dsFromP(float[] p, float[] ds, int n, float scale) {
+        for (int c = 0; c < n; c++) {
+            int o = c * W;
+            FloatVector x = FloatVector.fromArray(F, p, o);
+            VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
+            x = x.blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
+            FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+            FloatVector k = t.sub(ROUNDER);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector q = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
+            q = q.fma(r, FloatVector.broadcast(F, P2));
+            q = q.fma(r, FloatVector.broadcast(F, P3));
+            q = q.fma(r, FloatVector.broadcast(F, P4));
+            q = q.fma(r, FloatVector.broadcast(F, P5));
+            FloatVector e = q.mul(r).fma(r, r).add(1f);
+            IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
+                    .lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
+            e = e.mul(bits.reinterpretAsFloats()).blend(0f, under);
+            e.intoArray(p, o);
+            e.mul(FloatVector.fromArray(F, ds, o)).mul(scale).intoArray(ds, o);
+        }
+    }
+}
