@@ -1,5 +1,6 @@
 package parrot.backend.cpu;
 
+import parrot.backend.cpu.common.ConvSimd;
 import parrot.backend.cpu.common.Parallel;
 import parrot.backend.cpu.common.Simd;
 
@@ -8,7 +9,8 @@ import parrot.backend.cpu.common.Simd;
  * on channels-last activations [batch·seqLen, C] with weight [C, K]. Parallel over sequences; every output
  * and every weight gradient is summed in a fixed order. The inner loops run over channels, contiguous in the
  * activations and in the transposed weight [K, C] and weight-gradient partials, as Simd.mulAdd where the vector
- * module is on (bitwise the plain loops beside each call).
+ * module is on (bitwise the plain loops beside each call); the weight gradient of a width-4 kernel as ConvSimd's
+ * register-held sums (the same bits).
  */
 final class Conv1d {
     private Conv1d() {
@@ -59,18 +61,20 @@ final class Conv1d {
         }
         if (dw != null || db != null) {
             // channel-parallel: each weight sums over (sequence, time) in order, whatever the split
-            Parallel.forRange(c, 8, (lo, hi) -> {
+            Parallel.forRange(c, 32, (lo, hi) -> {
                 int nc = hi - lo;
                 float[] sw = new float[k * nc], sb = new float[nc];     // sw: [K, this block's channels]
-                for (int r = 0; r < batch * seqLen; r++) {
-                    int t = r % seqLen, ob = r * c;
-                    for (int ch = lo; ch < hi; ch++) sb[ch - lo] += dout[ob + ch];
-                    for (int j = 0; j < k; j++) {
-                        int ts = t - k + 1 + j;
-                        if (ts < 0) continue;
-                        int ib = (r - t + ts) * c, sj = j * nc;
-                        if (!Simd.mulAdd(sw, sj, dout, ob + lo, in, ib + lo, nc))
-                            for (int ch = lo; ch < hi; ch++) sw[sj + ch - lo] += dout[ob + ch] * in[ib + ch];
+                if (!ConvSimd.weightGrad(sw, sb, dout, in, batch, seqLen, c, k, lo, hi)) {
+                    for (int r = 0; r < batch * seqLen; r++) {
+                        int t = r % seqLen, ob = r * c;
+                        for (int ch = lo; ch < hi; ch++) sb[ch - lo] += dout[ob + ch];
+                        for (int j = 0; j < k; j++) {
+                            int ts = t - k + 1 + j;
+                            if (ts < 0) continue;
+                            int ib = (r - t + ts) * c, sj = j * nc;
+                            if (!Simd.mulAdd(sw, sj, dout, ob + lo, in, ib + lo, nc))
+                                for (int ch = lo; ch < hi; ch++) sw[sj + ch - lo] += dout[ob + ch] * in[ib + ch];
+                        }
                     }
                 }
                 for (int ch = lo; ch < hi; ch++) {

@@ -1,0 +1,135 @@
+package parrot.backend.cpu.common;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link ConvSimd} on the Vector API. The weight gradient's four tap sums and the bias sum of a block of W channels
+ * stay in registers over all rows (the plain loop added one row's products into an array per tap: a memory round
+ * trip a row, 320 µs a call at the quickstart's Mamba against about 20 here). The first three steps of a sequence
+ * see only the taps whose input exists, written out so that no vector is reassigned under a branch.
+ */
+final class ConvVectorOps {
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
+    private static final int W = F.length();
+
+    private ConvVectorOps() {
+    }
+
+    static void weightGrad4(float[] sw, float[] sb, float[] dout, float[] in, int batch, int seqLen, int c, int lo,
+                            int hi) {
+        int nc = hi - lo, ch = lo;
+        for (; ch + 2 * W <= hi; ch += 2 * W) {                           // two vectors of channels a pass
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, bs = a0;
+            FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, es = a0;
+            for (int b = 0; b < batch; b++) {
+                int o = b * seqLen * c + ch;                              // t = 0: tap 3 only
+                FloatVector d = FloatVector.fromArray(F, dout, o), g = FloatVector.fromArray(F, dout, o + W);
+                bs = bs.add(d);
+                es = es.add(g);
+                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+                o += c;                                                   // t = 1: taps 2, 3
+                d = FloatVector.fromArray(F, dout, o);
+                g = FloatVector.fromArray(F, dout, o + W);
+                bs = bs.add(d);
+                es = es.add(g);
+                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+                e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
+                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+                o += c;                                                   // t = 2: taps 1, 2, 3
+                d = FloatVector.fromArray(F, dout, o);
+                g = FloatVector.fromArray(F, dout, o + W);
+                bs = bs.add(d);
+                es = es.add(g);
+                a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+                e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
+                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+                e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
+                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+                for (int t = 3; t < seqLen; t++) {
+                    o += c;
+                    d = FloatVector.fromArray(F, dout, o);
+                    g = FloatVector.fromArray(F, dout, o + W);
+                    bs = bs.add(d);
+                    es = es.add(g);
+                    a0 = a0.add(d.mul(FloatVector.fromArray(F, in, o - 3 * c)));
+                    e0 = e0.add(g.mul(FloatVector.fromArray(F, in, o - 3 * c + W)));
+                    a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+                    e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
+                    a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+                    e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
+                    a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                    e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+                }
+            }
+            int s = ch - lo;
+            a0.intoArray(sw, s);
+            a1.intoArray(sw, nc + s);
+            a2.intoArray(sw, 2 * nc + s);
+            a3.intoArray(sw, 3 * nc + s);
+            bs.intoArray(sb, s);
+            e0.intoArray(sw, s + W);
+            e1.intoArray(sw, nc + s + W);
+            e2.intoArray(sw, 2 * nc + s + W);
+            e3.intoArray(sw, 3 * nc + s + W);
+            es.intoArray(sb, s + W);
+        }
+        for (; ch + W <= hi; ch += W) {                                   // one vector of channels
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, bs = a0;
+            for (int b = 0; b < batch; b++) {
+                int o = b * seqLen * c + ch;
+                FloatVector d = FloatVector.fromArray(F, dout, o);
+                bs = bs.add(d);
+                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                o += c;
+                d = FloatVector.fromArray(F, dout, o);
+                bs = bs.add(d);
+                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                o += c;
+                d = FloatVector.fromArray(F, dout, o);
+                bs = bs.add(d);
+                a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                for (int t = 3; t < seqLen; t++) {
+                    o += c;
+                    d = FloatVector.fromArray(F, dout, o);
+                    bs = bs.add(d);
+                    a0 = a0.add(d.mul(FloatVector.fromArray(F, in, o - 3 * c)));
+                    a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+                    a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+                    a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+                }
+            }
+            int s = ch - lo;
+            a0.intoArray(sw, s);
+            a1.intoArray(sw, nc + s);
+            a2.intoArray(sw, 2 * nc + s);
+            a3.intoArray(sw, 3 * nc + s);
+            bs.intoArray(sb, s);
+        }
+        for (; ch < hi; ch++) {                                           // channels past the last whole vector
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, sbias = 0f;
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t < seqLen; t++) {
+                    int o = (b * seqLen + t) * c + ch;
+                    float d = dout[o];
+                    sbias += d;
+                    if (t >= 3) s0 += d * in[o - 3 * c];
+                    if (t >= 2) s1 += d * in[o - 2 * c];
+                    if (t >= 1) s2 += d * in[o - c];
+                    s3 += d * in[o];
+                }
+            int s = ch - lo;
+            sw[s] = s0;
+            sw[nc + s] = s1;
+            sw[2 * nc + s] = s2;
+            sw[3 * nc + s] = s3;
+            sb[s] = sbias;
+        }
+    }
+}
