@@ -60,6 +60,14 @@ final class BenchCommand implements Runnable {
                 + "timer and print where a step's wall time goes, by backend op (also in the JSON)")
         boolean ops;
 
+        @Option(names = "--same-jvm", description = "run every model in this JVM, one after another, instead of "
+                + "each in a fresh one (after the transformer, this JVM's JIT had compiled the shared kernels for its "
+                + "shapes, and Mamba trained at 116k tokens/s against 142k in a JVM of its own)")
+        boolean sameJvm;
+
+        @Option(names = "--row-only", hidden = true, description = "print only the model rows (a fresh JVM's part)")
+        boolean rowOnly;
+
         private static final Map<String, String> CONFIGS = Map.of("transformer", TrainingBench.SMALL,
                 "mamba", TrainingBench.MAMBA, "lstm", TrainingBench.LSTM);
 
@@ -75,7 +83,7 @@ final class BenchCommand implements Runnable {
             doc.put("git_commit", BuildInfo.gitCommit());
             doc.put("threads", Parallel.threads());
             CpuPeak peak = CpuPeak.detect(Parallel.threads()).with(clockGhz, flopsPerCycle);
-            System.out.println("peak: " + peak.describe());
+            if (!rowOnly) System.out.println("peak: " + peak.describe());
             Map<String, Object> pk = new LinkedHashMap<>();
             pk.put("cores", peak.cores());
             pk.put("model", peak.model());
@@ -87,9 +95,24 @@ final class BenchCommand implements Runnable {
             doc.put("peak", pk);
             java.util.List<Object> rows = new java.util.ArrayList<>();
             Map<String, Double> tokS = new LinkedHashMap<>();
-            System.out.printf("%-12s %8s %10s %12s %9s %8s %13s %8s%n", "model", "params", "tokens/s", "MFLOP/token",
-                    "GFLOP/s", "of peak", "pytorch tok/s", "ratio");
+            if (!rowOnly)
+                System.out.printf("%-12s %8s %10s %12s %9s %8s %13s %8s%n", "model", "params", "tokens/s",
+                        "MFLOP/token", "GFLOP/s", "of peak", "pytorch tok/s", "ratio");
             for (String m : models) {
+                if (!sameJvm && !rowOnly) {                        // the row from a JVM of its own
+                    JsonNode row = freshJvm(m);
+                    if (row == null) return 1;
+                    rows.add(row);
+                    tokS.put(m, row.get("parrot").get("tokens_per_second").asDouble());
+                    if (m.equals("transformer")) {
+                        doc.put("parrot", row.get("parrot"));
+                        if (row.has("pytorch_tokens_per_second")) {
+                            doc.put("pytorch_tokens_per_second", row.get("pytorch_tokens_per_second"));
+                            doc.put("ratio", row.get("ratio"));
+                        }
+                    }
+                    continue;
+                }
                 TrainingBench.Result r;
                 try (Backend be = new CpuBackend()) {
                     r = TrainingBench.run(be, CONFIGS.get(m), warmup, steps);
@@ -118,8 +141,13 @@ final class BenchCommand implements Runnable {
                     }
                 }
             }
-            System.out.printf("(%d steps of 32 × 64 tokens after %d warm-up steps; FLOPs counted from the shapes, "
-                    + "parrot.model.FlopCount)%n", steps, warmup);
+            if (rowOnly) {
+                doc.put("models", rows);
+                ResultsIO.write(json, doc);
+                return 0;
+            }
+            System.out.printf("(%d steps of 32 × 64 tokens after %d warm-up steps, each model in %s; FLOPs counted "
+                    + "from the shapes, parrot.model.FlopCount)%n", steps, warmup, sameJvm ? "this JVM" : "a fresh JVM");
             Map<String, Double> rel = new LinkedHashMap<>();
             Double tf = tokS.get("transformer");
             if (tf != null)
@@ -132,6 +160,36 @@ final class BenchCommand implements Runnable {
             doc.put("tokens_per_second_ratios", rel);
             if (json != null) ResultsIO.write(json, doc);
             return 0;
+        }
+
+        /**
+         * One model's row from a child JVM started with this one's options (vector module, GC, -D flags) and this
+         * command's, which prints the row itself and hands it back as JSON; null (said why) when it failed.
+         */
+        private JsonNode freshJvm(String model) throws Exception {
+            Path tmp = Files.createTempFile("parrot-bench-cpu-", ".json");
+            try {
+                java.util.List<String> cmd = new java.util.ArrayList<>();
+                cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+                cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                        "bench", "cpu", "--row-only", "--models", model, "--steps", String.valueOf(steps),
+                        "--warmup", String.valueOf(warmup), "--python", python, "--json", tmp.toString()));
+                if (ops) cmd.add("--ops");
+                if (clockGhz != null) cmd.add("--clock-ghz=" + clockGhz);
+                if (flopsPerCycle != null) cmd.add("--flops-per-cycle=" + flopsPerCycle);
+                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+                    for (String line; (line = lines.readLine()) != null; ) System.out.println(line);  // its rows, here
+                }
+                if (p.waitFor() != 0) {
+                    System.err.println("parrot: bench cpu: the JVM for " + model + " exited " + p.exitValue());
+                    return null;
+                }
+                return ResultsIO.JSON.readTree(tmp.toFile()).get("models").get(0);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
         }
 
         /** The model's steps again through {@link OpProfile}: its ops' shares of the wall time, printed and returned. */

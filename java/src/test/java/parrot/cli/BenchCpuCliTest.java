@@ -28,10 +28,25 @@ class BenchCpuCliTest {
     void withoutOpsThereIsNoProfile(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
         CliTest.Run r = CliTest.run("bench", "cpu", "--models", "lstm", "--steps", "1", "--warmup", "1",
-                "--python", "none", "--json", json.toString());
+                "--python", "none", "--same-jvm", "--json", json.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(!r.out().contains("by op"), r.out());
         assertTrue(ResultsIO.JSON.readTree(json.toFile()).get("models").get(0).get("ops") == null);
+    }
+
+    /** The default: each model in a JVM of its own, whose row reaches this output and the JSON. */
+    @Test
+    void everyModelRunsInAFreshJvm(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        CliTest.Run r = CliTest.run("bench", "cpu", "--models", "lstm,mamba", "--steps", "1", "--warmup", "1",
+                "--python", "none", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("in a fresh JVM") && r.out().contains("\nlstm ") && r.out().contains("\nmamba "),
+                r.out());
+        JsonNode doc = ResultsIO.JSON.readTree(json.toFile());
+        assertEquals(2, doc.get("models").size());
+        assertEquals("mamba", doc.get("models").get(1).get("parrot").get("family").asText());
+        assertTrue(doc.get("models").get(0).get("parrot").get("tokens_per_second").asDouble() > 0);
     }
 
     private static JsonNode find(JsonNode ops, String name) {
