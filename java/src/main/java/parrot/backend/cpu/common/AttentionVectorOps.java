@@ -33,12 +33,13 @@ final class AttentionVectorOps {
         for (int i = 0; i < W; i++) IOTA[i] = i;
     }
 
-    // The polynomial exp of VectorOps.expV / ScanVectorOps.exp, the same constants and operations (the same bits).
-    private static final float EXP_HI = 88.3762626647949f, EXP_LO = -87.3365478515625f;
-    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float ROUNDER = 12582912f;
-    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
-    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+    // The polynomial exp of VectorOps.expV / ScanVectorOps.exp, the same constants and operations (the same bits);
+    // AttentionQueryLanes uses these too.
+    static final float EXP_HI = 88.3762626647949f, EXP_LO = -87.3365478515625f;
+    static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    static final float ROUNDER = 12582912f;
+    static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
             P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
     private AttentionVectorOps() {
