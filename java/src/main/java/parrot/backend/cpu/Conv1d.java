@@ -9,8 +9,8 @@ import parrot.backend.cpu.common.Simd;
  * on channels-last activations [batch·seqLen, C] with weight [C, K]. Parallel over sequences; every output
  * and every weight gradient is summed in a fixed order. The inner loops run over channels, contiguous in the
  * activations and in the transposed weight [K, C] and weight-gradient partials, as Simd.mulAdd where the vector
- * module is on (bitwise the plain loops beside each call); the weight gradient of a width-4 kernel as ConvSimd's
- * register-held sums (the same bits).
+ * module is on (bitwise the plain loops beside each call); with a width-4 kernel, rows whose taps all exist and the
+ * weight gradient as ConvSimd's register-held sums (the same bits).
  */
 final class Conv1d {
     private Conv1d() {
@@ -29,6 +29,7 @@ final class Conv1d {
         Parallel.forRange(batch * seqLen, 64, (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 int t = r % seqLen, ob = r * c;
+                if (t >= k - 1 && ConvSimd.forwardRow(out, ob, in, (r - k + 1) * c, wt, bias, c, k)) continue;
                 for (int ch = 0; ch < c; ch++) out[ob + ch] = bias == null ? 0f : bias[ch];
                 for (int j = 0; j < k; j++) {
                     int ts = t - k + 1 + j;
@@ -49,6 +50,7 @@ final class Conv1d {
             Parallel.forRange(batch * seqLen, 64, (lo, hi) -> {
                 for (int r = lo; r < hi; r++) {
                     int t = r % seqLen, ib = r * c;
+                    if (t + k - 1 < seqLen && ConvSimd.inputGradRow(din, ib, dout, ib, wt, c, k)) continue;
                     for (int j = 0; j < k; j++) {
                         int to = t + k - 1 - j;
                         if (to >= seqLen) continue;

@@ -16,6 +16,40 @@ final class ConvVectorOps {
     private ConvVectorOps() {
     }
 
+    static void forwardRow4(float[] out, int ob, float[] in, int ib, float[] wt, float[] bias, int c) {
+        int ch = 0;
+        for (int up = F.loopBound(c); ch < up; ch += W) {
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, ch);
+            acc = acc.add(FloatVector.fromArray(F, wt, ch).mul(FloatVector.fromArray(F, in, ib + ch)));
+            acc = acc.add(FloatVector.fromArray(F, wt, c + ch).mul(FloatVector.fromArray(F, in, ib + c + ch)));
+            acc = acc.add(FloatVector.fromArray(F, wt, 2 * c + ch).mul(FloatVector.fromArray(F, in, ib + 2 * c + ch)));
+            acc.add(FloatVector.fromArray(F, wt, 3 * c + ch).mul(FloatVector.fromArray(F, in, ib + 3 * c + ch)))
+                    .intoArray(out, ob + ch);
+        }
+        for (; ch < c; ch++) {
+            float a = bias == null ? 0f : bias[ch];
+            for (int j = 0; j < 4; j++) a += wt[j * c + ch] * in[ib + j * c + ch];
+            out[ob + ch] = a;
+        }
+    }
+
+    static void inputGradRow4(float[] din, int ib, float[] dout, int ob, float[] wt, int c) {
+        int ch = 0;
+        for (int up = F.loopBound(c); ch < up; ch += W) {
+            FloatVector acc = FloatVector.fromArray(F, din, ib + ch);
+            acc = acc.add(FloatVector.fromArray(F, wt, ch).mul(FloatVector.fromArray(F, dout, ob + 3 * c + ch)));
+            acc = acc.add(FloatVector.fromArray(F, wt, c + ch).mul(FloatVector.fromArray(F, dout, ob + 2 * c + ch)));
+            acc = acc.add(FloatVector.fromArray(F, wt, 2 * c + ch).mul(FloatVector.fromArray(F, dout, ob + c + ch)));
+            acc.add(FloatVector.fromArray(F, wt, 3 * c + ch).mul(FloatVector.fromArray(F, dout, ob + ch)))
+                    .intoArray(din, ib + ch);
+        }
+        for (; ch < c; ch++) {
+            float a = din[ib + ch];
+            for (int j = 0; j < 4; j++) a += wt[j * c + ch] * dout[ob + (3 - j) * c + ch];
+            din[ib + ch] = a;
+        }
+    }
+
     static void weightGrad4(float[] sw, float[] sb, float[] dout, float[] in, int batch, int seqLen, int c, int lo,
                             int hi) {
         int nc = hi - lo, ch = lo;

@@ -47,6 +47,30 @@ class ConvSimdTest {
         assertFalse(ConvSimd.weightGrad(any, any, any, any, 1, 2, 4, 4, 0, 4), "a 2-step sequence");
     }
 
+    /** A row with all four taps, forward and input gradient, with and without a bias: the plain loop's bits. */
+    @Test
+    void fullRowsAreThePlainLoopsBits() {
+        assertTrue(Simd.vectorized(), "needs --add-modules jdk.incubator.vector (the pom's argLine)");
+        int c = 3 * VectorWidth.FLOAT.length() + 5;
+        Random r = new Random(9);
+        float[] in = gauss(r, 4 * c), wt = gauss(r, K * c), bias = gauss(r, c), din0 = gauss(r, c);
+        for (float[] b : new float[][]{bias, null}) {
+            float[] out = new float[c], plain = new float[c];
+            assertTrue(ConvSimd.forwardRow(out, 0, in, 0, wt, b, c, K));
+            for (int ch = 0; ch < c; ch++) {                                       // Conv1d.forward's loop
+                plain[ch] = b == null ? 0f : b[ch];
+                for (int j = 0; j < K; j++) plain[ch] += wt[j * c + ch] * in[j * c + ch];
+            }
+            assertArrayEquals(plain, out, b == null ? "forward without a bias" : "forward");
+        }
+        float[] din = din0.clone(), plain = din0.clone();
+        assertTrue(ConvSimd.inputGradRow(din, 0, in, 0, wt, c, K));                 // dout rows t..t+3 = in's
+        for (int ch = 0; ch < c; ch++)                                             // Conv1d.backward's loop
+            for (int j = 0; j < K; j++) plain[ch] += wt[j * c + ch] * in[(K - 1 - j) * c + ch];
+        assertArrayEquals(plain, din, "input gradient");
+        assertFalse(ConvSimd.forwardRow(in, 0, in, 0, wt, bias, c, 3), "a width-3 kernel");
+    }
+
     private static float[] gauss(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
