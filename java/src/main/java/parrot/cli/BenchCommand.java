@@ -99,45 +99,15 @@ final class BenchCommand implements Runnable {
                 System.out.printf("%-12s %8s %10s %12s %9s %8s %13s %8s%n", "model", "params", "tokens/s",
                         "MFLOP/token", "GFLOP/s", "of peak", "pytorch tok/s", "ratio");
             for (String m : models) {
-                if (!sameJvm && !rowOnly) {                        // the row from a JVM of its own
-                    JsonNode row = freshJvm(m);
-                    if (row == null) return 1;
-                    rows.add(row);
-                    tokS.put(m, row.get("parrot").get("tokens_per_second").asDouble());
-                    if (m.equals("transformer")) {
-                        doc.put("parrot", row.get("parrot"));
-                        if (row.has("pytorch_tokens_per_second")) {
-                            doc.put("pytorch_tokens_per_second", row.get("pytorch_tokens_per_second"));
-                            doc.put("ratio", row.get("ratio"));
-                        }
-                    }
-                    continue;
-                }
-                TrainingBench.Result r;
-                try (Backend be = new CpuBackend()) {
-                    r = TrainingBench.run(be, CONFIGS.get(m), warmup, steps);
-                }
-                Double torch = python.equals("none") ? null : torchBaseline(m);
-                double frac = r.flopsPerSecond() / peak.flopsPerSecond();
-                System.out.printf("%-12s %,8d %,10.0f %12.3f %9.2f %7.1f%% %13s %8s%n", m, r.parameters(),
-                        r.tokensPerSecond(), r.flopsPerToken() / 1e6, r.flopsPerSecond() / 1e9, 100 * frac,
-                        torch == null ? "-" : String.format("%,.0f", torch),
-                        torch == null ? "-" : String.format("%.2fx", r.tokensPerSecond() / torch));
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("parrot", r);
-                row.put("fraction_of_peak", frac);
-                if (torch != null) {
-                    row.put("pytorch_tokens_per_second", torch);
-                    row.put("ratio", r.tokensPerSecond() / torch);
-                }
-                if (ops) row.put("ops", profile(m));
+                JsonNode row = sameJvm || rowOnly ? measure(m, peak) : freshJvm(m);
+                if (row == null) return 1;
                 rows.add(row);
-                tokS.put(m, r.tokensPerSecond());
+                tokS.put(m, row.get("parrot").get("tokens_per_second").asDouble());
                 if (m.equals("transformer")) {                     // the schema-1 fields, kept
-                    doc.put("parrot", r);
-                    if (torch != null) {
-                        doc.put("pytorch_tokens_per_second", torch);
-                        doc.put("ratio", r.tokensPerSecond() / torch);
+                    doc.put("parrot", row.get("parrot"));
+                    if (row.has("pytorch_tokens_per_second")) {
+                        doc.put("pytorch_tokens_per_second", row.get("pytorch_tokens_per_second"));
+                        doc.put("ratio", row.get("ratio"));
                     }
                 }
             }
@@ -160,6 +130,29 @@ final class BenchCommand implements Runnable {
             doc.put("tokens_per_second_ratios", rel);
             if (json != null) ResultsIO.write(json, doc);
             return 0;
+        }
+
+        /** One model measured in this JVM, its row printed; the row as the JSON holds it. */
+        private JsonNode measure(String m, CpuPeak peak) throws Exception {
+            TrainingBench.Result r;
+            try (Backend be = new CpuBackend()) {
+                r = TrainingBench.run(be, CONFIGS.get(m), warmup, steps);
+            }
+            Double torch = python.equals("none") ? null : torchBaseline(m);
+            double frac = r.flopsPerSecond() / peak.flopsPerSecond();
+            System.out.printf("%-12s %,8d %,10.0f %12.3f %9.2f %7.1f%% %13s %8s%n", m, r.parameters(),
+                    r.tokensPerSecond(), r.flopsPerToken() / 1e6, r.flopsPerSecond() / 1e9, 100 * frac,
+                    torch == null ? "-" : String.format("%,.0f", torch),
+                    torch == null ? "-" : String.format("%.2fx", r.tokensPerSecond() / torch));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("parrot", r);
+            row.put("fraction_of_peak", frac);
+            if (torch != null) {
+                row.put("pytorch_tokens_per_second", torch);
+                row.put("ratio", r.tokensPerSecond() / torch);
+            }
+            if (ops) row.put("ops", profile(m));
+            return ResultsIO.JSON.valueToTree(row);
         }
 
         /**

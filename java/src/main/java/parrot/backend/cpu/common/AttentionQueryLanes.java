@@ -39,11 +39,7 @@ final class AttentionQueryLanes {
     private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final VectorSpecies<Integer> I = VectorWidth.INT;
     static final int W = F.length();
-    private static final float[] IOTA = new float[W];
-
-    static {
-        for (int i = 0; i < W; i++) IOTA[i] = i;
-    }
+    private static final float[] IOTA = AttentionVectorOps.IOTA;
 
     // The polynomial exp of VectorOps.expV / AttentionVectorOps, its constants and operations (the same bits).
     private static final float EXP_HI = AttentionVectorOps.EXP_HI, EXP_LO = AttentionVectorOps.EXP_LO;
@@ -59,14 +55,6 @@ final class AttentionQueryLanes {
     /** T rounded up to whole vectors: the row length of the transposed heads (lanes past T hold zeros). */
     private static int padded(int seqLen) {
         return (seqLen + W - 1) / W * W;
-    }
-
-    /** dst[d·ldt + t] = src[off + t·ld + d] for t < T, d < hd: one head's q, k, v or dO as hd rows over positions. */
-    private static void transpose(float[] dst, int ldt, float[] src, int off, int ld, int seqLen, int hd) {
-        for (int d = 0; d < hd; d++) {                                  // stores in order: twice the speed
-            int o = d * ldt, s = off + d;
-            for (int t = 0; t < seqLen; t++) dst[o + t] = src[s + t * ld];
-        }
     }
 
     /**
@@ -210,7 +198,7 @@ final class AttentionQueryLanes {
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
             float slope = (float) spec.slope(h), wl = w > 0 ? w : Float.POSITIVE_INFINITY;
-            transpose(qt, tp, qkv, base, ld, seqLen, hd);
+            AttentionVectorOps.transpose(qt, tp, qkv, base, ld, seqLen, hd);
             for (int i0 = 0; i0 < seqLen; i0 += W) {
                 int n = Math.min(W, seqLen - i0), jLo = w > 0 ? Math.max(0, i0 - w + 1) : 0, nk = i0 + n - jLo;
                 products(s, nk, qt, i0, tp, qkv, base + hd + jLo * ld, ld, hd);      // S = Q·Kᵀ
@@ -250,10 +238,10 @@ final class AttentionQueryLanes {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
             int kb = base + hd, vb = base + 2 * hd, ob = b * seqLen * ldo + h * hd;
             float slope = (float) spec.slope(h), wl = w > 0 ? w : Float.POSITIVE_INFINITY;
-            transpose(qt, tp, qkv, base, ld, seqLen, hd);
-            transpose(kt, tp, qkv, kb, ld, seqLen, hd);
-            transpose(vt, tp, qkv, vb, ld, seqLen, hd);
-            transpose(dot, tp, dout, ob, ldo, seqLen, hd);
+            AttentionVectorOps.transpose(qt, tp, qkv, base, ld, seqLen, hd);
+            AttentionVectorOps.transpose(kt, tp, qkv, kb, ld, seqLen, hd);
+            AttentionVectorOps.transpose(vt, tp, qkv, vb, ld, seqLen, hd);
+            AttentionVectorOps.transpose(dot, tp, dout, ob, ldo, seqLen, hd);
             for (int t = 0; t < seqLen; t++) {
                 int o = ob + t * ldo;
                 float sumDo = 0f;

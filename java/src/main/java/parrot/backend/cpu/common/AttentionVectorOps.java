@@ -27,7 +27,7 @@ final class AttentionVectorOps {
     private static final VectorSpecies<Integer> I = VectorWidth.INT;
     static final int W = F.length();
     private static final int R = 4;
-    private static final float[] IOTA = new float[W];
+    static final float[] IOTA = new float[W];     // 0, 1, ..., W − 1 (AttentionQueryLanes' too)
 
     static {
         for (int i = 0; i < W; i++) IOTA[i] = i;
@@ -50,11 +50,14 @@ final class AttentionVectorOps {
         return k0 + (q - k0 + W) / W * W;
     }
 
-    /** dst[d·ldt + t] = src[off + t·ld + d] for t < T, d < hd: one head's k or v as hd rows of keys. */
-    private static void transpose(float[] dst, int ldt, float[] src, int off, int ld, int seqLen, int hd) {
-        for (int t = 0; t < seqLen; t++) {
-            int s = off + t * ld;
-            for (int d = 0; d < hd; d++) dst[d * ldt + t] = src[s + d];
+    /**
+     * dst[d·ldt + t] = src[off + t·ld + d] for t < T, d < hd: one head's q, k, v or dO as hd rows over positions
+     * (AttentionQueryLanes uses it too). Stores in order, a dim at a time: twice the speed of a row at a time.
+     */
+    static void transpose(float[] dst, int ldt, float[] src, int off, int ld, int seqLen, int hd) {
+        for (int d = 0; d < hd; d++) {
+            int o = d * ldt, s = off + d;
+            for (int t = 0; t < seqLen; t++) dst[o + t] = src[s + t * ld];
         }
     }
 
