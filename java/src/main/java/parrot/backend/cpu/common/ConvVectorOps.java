@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link ConvSimd} on the Vector API. The weight gradient's four tap sums and the bias sum of a block of W channels
- * stay in registers over all rows (the plain loop added one row's products into an array per tap: a memory round
- * trip a row, 320 µs a call at the quickstart's Mamba against about 20 here). The first three steps of a sequence
+ * stay in registers over a sequence's rows (the plain loop added one row's products into an array per tap: a memory
+ * round trip a row, 320 µs a call at the quickstart's Mamba against about 20 here). The first three steps of a sequence
  * see only the taps whose input exists, written out so that no vector is reassigned under a branch.
  */
 final class ConvVectorOps {
@@ -50,102 +50,23 @@ final class ConvVectorOps {
         }
     }
 
+    /*
+     * The weight gradient runs one sequence at a time per block of channels, its sums carried in sw and sb between
+     * sequences (stored and reloaded exactly, so the bits are those of one pass). Why not one pass over all rows with
+     * the sums in registers throughout: that method ran 8 times a training step, each a 2,048-row loop, so C2 only
+     * ever compiled it on stack replacement, entered with the sums as boxed vectors from the C1 code, and kept them
+     * boxed: about 400 KB of garbage and ~1 ms a call at the quickstart's Mamba (Java 17, AVX-512 Xeon), against
+     * ~0.1 ms for these helpers, which are called batch times a block and so compiled whole.
+     */
     static void weightGrad4(float[] sw, float[] sb, float[] dout, float[] in, int batch, int seqLen, int c, int lo,
                             int hi) {
         int nc = hi - lo, ch = lo;
-        for (; ch + 2 * W <= hi; ch += 2 * W) {                           // two vectors of channels a pass
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, bs = a0;
-            FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, es = a0;
-            for (int b = 0; b < batch; b++) {
-                int o = b * seqLen * c + ch;                              // t = 0: tap 3 only
-                FloatVector d = FloatVector.fromArray(F, dout, o), g = FloatVector.fromArray(F, dout, o + W);
-                bs = bs.add(d);
-                es = es.add(g);
-                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-                o += c;                                                   // t = 1: taps 2, 3
-                d = FloatVector.fromArray(F, dout, o);
-                g = FloatVector.fromArray(F, dout, o + W);
-                bs = bs.add(d);
-                es = es.add(g);
-                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-                e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
-                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-                o += c;                                                   // t = 2: taps 1, 2, 3
-                d = FloatVector.fromArray(F, dout, o);
-                g = FloatVector.fromArray(F, dout, o + W);
-                bs = bs.add(d);
-                es = es.add(g);
-                a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
-                e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
-                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-                e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
-                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-                for (int t = 3; t < seqLen; t++) {
-                    o += c;
-                    d = FloatVector.fromArray(F, dout, o);
-                    g = FloatVector.fromArray(F, dout, o + W);
-                    bs = bs.add(d);
-                    es = es.add(g);
-                    a0 = a0.add(d.mul(FloatVector.fromArray(F, in, o - 3 * c)));
-                    e0 = e0.add(g.mul(FloatVector.fromArray(F, in, o - 3 * c + W)));
-                    a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
-                    e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
-                    a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-                    e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
-                    a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                    e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-                }
-            }
-            int s = ch - lo;
-            a0.intoArray(sw, s);
-            a1.intoArray(sw, nc + s);
-            a2.intoArray(sw, 2 * nc + s);
-            a3.intoArray(sw, 3 * nc + s);
-            bs.intoArray(sb, s);
-            e0.intoArray(sw, s + W);
-            e1.intoArray(sw, nc + s + W);
-            e2.intoArray(sw, 2 * nc + s + W);
-            e3.intoArray(sw, 3 * nc + s + W);
-            es.intoArray(sb, s + W);
-        }
-        for (; ch + W <= hi; ch += W) {                                   // one vector of channels
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, bs = a0;
-            for (int b = 0; b < batch; b++) {
-                int o = b * seqLen * c + ch;
-                FloatVector d = FloatVector.fromArray(F, dout, o);
-                bs = bs.add(d);
-                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                o += c;
-                d = FloatVector.fromArray(F, dout, o);
-                bs = bs.add(d);
-                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                o += c;
-                d = FloatVector.fromArray(F, dout, o);
-                bs = bs.add(d);
-                a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
-                a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-                a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                for (int t = 3; t < seqLen; t++) {
-                    o += c;
-                    d = FloatVector.fromArray(F, dout, o);
-                    bs = bs.add(d);
-                    a0 = a0.add(d.mul(FloatVector.fromArray(F, in, o - 3 * c)));
-                    a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
-                    a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-                    a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-                }
-            }
-            int s = ch - lo;
-            a0.intoArray(sw, s);
-            a1.intoArray(sw, nc + s);
-            a2.intoArray(sw, 2 * nc + s);
-            a3.intoArray(sw, 3 * nc + s);
-            bs.intoArray(sb, s);
-        }
+        java.util.Arrays.fill(sw, 0, 4 * nc, 0f);
+        java.util.Arrays.fill(sb, 0, nc, 0f);
+        for (; ch + 2 * W <= hi; ch += 2 * W)                             // two vectors of channels a pass
+            for (int b = 0; b < batch; b++) sequence2(sw, sb, dout, in, b * seqLen * c + ch, ch - lo, nc, seqLen, c);
+        for (; ch + W <= hi; ch += W)                                     // one vector of channels
+            for (int b = 0; b < batch; b++) sequence1(sw, sb, dout, in, b * seqLen * c + ch, ch - lo, nc, seqLen, c);
         for (; ch < hi; ch++) {                                           // channels past the last whole vector
             float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, sbias = 0f;
             for (int b = 0; b < batch; b++)
@@ -165,5 +86,101 @@ final class ConvVectorOps {
             sw[3 * nc + s] = s3;
             sb[s] = sbias;
         }
+    }
+
+    /** One sequence's products for the 2·W channels at o (its t = 0 row), added to the sums at s in sw and sb. */
+    private static void sequence2(float[] sw, float[] sb, float[] dout, float[] in, int o, int s, int nc, int seqLen,
+                                  int c) {
+        FloatVector a0 = FloatVector.fromArray(F, sw, s), a1 = FloatVector.fromArray(F, sw, nc + s);
+        FloatVector a2 = FloatVector.fromArray(F, sw, 2 * nc + s), a3 = FloatVector.fromArray(F, sw, 3 * nc + s);
+        FloatVector e0 = FloatVector.fromArray(F, sw, s + W), e1 = FloatVector.fromArray(F, sw, nc + s + W);
+        FloatVector e2 = FloatVector.fromArray(F, sw, 2 * nc + s + W), e3 = FloatVector.fromArray(F, sw, 3 * nc + s + W);
+        FloatVector bs = FloatVector.fromArray(F, sb, s), es = FloatVector.fromArray(F, sb, s + W);
+        FloatVector d = FloatVector.fromArray(F, dout, o), g = FloatVector.fromArray(F, dout, o + W);   // t = 0: tap 3
+        bs = bs.add(d);
+        es = es.add(g);
+        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+        e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+        o += c;                                                           // t = 1: taps 2, 3
+        d = FloatVector.fromArray(F, dout, o);
+        g = FloatVector.fromArray(F, dout, o + W);
+        bs = bs.add(d);
+        es = es.add(g);
+        a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+        e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
+        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+        e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+        o += c;                                                           // t = 2: taps 1, 2, 3
+        d = FloatVector.fromArray(F, dout, o);
+        g = FloatVector.fromArray(F, dout, o + W);
+        bs = bs.add(d);
+        es = es.add(g);
+        a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+        e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
+        a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+        e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
+        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+        e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+        for (int t = 3; t < seqLen; t++) {
+            o += c;
+            d = FloatVector.fromArray(F, dout, o);
+            g = FloatVector.fromArray(F, dout, o + W);
+            bs = bs.add(d);
+            es = es.add(g);
+            a0 = a0.add(d.mul(FloatVector.fromArray(F, in, o - 3 * c)));
+            e0 = e0.add(g.mul(FloatVector.fromArray(F, in, o - 3 * c + W)));
+            a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+            e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
+            a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+            e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
+            a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+            e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
+        }
+        a0.intoArray(sw, s);
+        a1.intoArray(sw, nc + s);
+        a2.intoArray(sw, 2 * nc + s);
+        a3.intoArray(sw, 3 * nc + s);
+        bs.intoArray(sb, s);
+        e0.intoArray(sw, s + W);
+        e1.intoArray(sw, nc + s + W);
+        e2.intoArray(sw, 2 * nc + s + W);
+        e3.intoArray(sw, 3 * nc + s + W);
+        es.intoArray(sb, s + W);
+    }
+
+    /** sequence2 for one vector of channels. */
+    private static void sequence1(float[] sw, float[] sb, float[] dout, float[] in, int o, int s, int nc, int seqLen,
+                                  int c) {
+        FloatVector a0 = FloatVector.fromArray(F, sw, s), a1 = FloatVector.fromArray(F, sw, nc + s);
+        FloatVector a2 = FloatVector.fromArray(F, sw, 2 * nc + s), a3 = FloatVector.fromArray(F, sw, 3 * nc + s);
+        FloatVector bs = FloatVector.fromArray(F, sb, s);
+        FloatVector d = FloatVector.fromArray(F, dout, o);
+        bs = bs.add(d);
+        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+        o += c;
+        d = FloatVector.fromArray(F, dout, o);
+        bs = bs.add(d);
+        a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+        o += c;
+        d = FloatVector.fromArray(F, dout, o);
+        bs = bs.add(d);
+        a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+        a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+        for (int t = 3; t < seqLen; t++) {
+            o += c;
+            d = FloatVector.fromArray(F, dout, o);
+            bs = bs.add(d);
+            a0 = a0.add(d.mul(FloatVector.fromArray(F, in, o - 3 * c)));
+            a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
+            a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
+            a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
+        }
+        a0.intoArray(sw, s);
+        a1.intoArray(sw, nc + s);
+        a2.intoArray(sw, 2 * nc + s);
+        a3.intoArray(sw, 3 * nc + s);
+        bs.intoArray(sb, s);
     }
 }
