@@ -194,7 +194,6 @@ final class AttentionQueryLanes {
         float scale = AttentionVectorOps.scale(hd);
         float[] qt = new float[hd * tp], s = new float[seqLen * W], acc = new float[hd * W];
         float[] max = new float[W], sum = new float[W];
-        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
             float slope = (float) spec.slope(h), wl = w > 0 ? w : Float.POSITIVE_INFINITY;
@@ -202,17 +201,7 @@ final class AttentionQueryLanes {
             for (int i0 = 0; i0 < seqLen; i0 += W) {
                 int n = Math.min(W, seqLen - i0), jLo = w > 0 ? Math.max(0, i0 - w + 1) : 0, nk = i0 + n - jLo;
                 products(s, nk, qt, i0, tp, qkv, base + hd + jLo * ld, ld, hd);      // S = Q·Kᵀ
-                FloatVector qi = iota.add(i0), m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-                for (int c = 0; c < nk; c++) {                          // ·scale − slope·(q − k), masked; the max
-                    int j = jLo + c;
-                    FloatVector dist = qi.sub(j);                           // q − k; a lane sees q − w < k <= q
-                    FloatVector sc = FloatVector.fromArray(F, s, c * W).mul(scale).sub(dist.mul(slope))
-                            .blend(Float.NEGATIVE_INFINITY,
-                                    dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)));
-                    sc.intoArray(s, c * W);
-                    m = m.blend(sc, sc.compare(VectorOperators.GT, m));     // a NaN never wins; it propagates below
-                }
-                m.intoArray(max, 0);
+                scores(s, max, nk, i0, jLo, scale, slope, wl);
                 exp(s, 0, nk, max, sum);
                 weighted(acc, s, nk, qkv, base + 2 * hd + jLo * ld, ld, hd);           // Oᵀ = Σ_j v_j·P[j]
                 for (int lane = 0; lane < n; lane++) {
@@ -233,7 +222,6 @@ final class AttentionQueryLanes {
         float[] qt = new float[hd * tp], dot = new float[hd * tp], kt = new float[hd * tp], vt = new float[hd * tp];
         float[] l = new float[tp], rowDot = new float[tp], p = new float[seqLen * W], ds = new float[seqLen * W];
         float[] acc = new float[hd * W];
-        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
             int kb = base + hd, vb = base + 2 * hd, ob = b * seqLen * ldo + h * hd;
@@ -253,18 +241,7 @@ final class AttentionQueryLanes {
                 int n = Math.min(W, seqLen - i0), jLo = w > 0 ? Math.max(0, i0 - w + 1) : 0, nk = i0 + n - jLo;
                 products(p, nk, qt, i0, tp, qkv, kb + jLo * ld, ld, hd);             // S = Q·Kᵀ
                 products(ds, nk, dot, i0, tp, qkv, vb + jLo * ld, ld, hd);           // dP = dO·Vᵀ
-                FloatVector qi = iota.add(i0), li = FloatVector.fromArray(F, l, i0);
-                FloatVector di = FloatVector.fromArray(F, rowDot, i0);
-                for (int c = 0; c < nk; c++) {
-                    int j = jLo + c;
-                    FloatVector dist = qi.sub(j);
-                    FloatVector.fromArray(F, p, c * W).mul(scale).sub(dist.mul(slope)).sub(li)
-                            .blend(Float.NEGATIVE_INFINITY,
-                                    dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)))
-                            .intoArray(p, c * W);
-                    FloatVector.fromArray(F, ds, c * W).sub(di).intoArray(ds, c * W);
-                }
-                dsFromP(p, ds, nk, scale);
+                queryLanes(p, ds, nk, i0, jLo, l, rowDot, scale, slope, wl);
                 weighted(acc, ds, nk, qkv, kb + jLo * ld, ld, hd);                   // dQᵀ = Σ_j k_j·dS[j]
                 addRows(dqkv, base + i0 * ld, ld, acc, n, hd);
             }
@@ -273,17 +250,7 @@ final class AttentionQueryLanes {
                 int iHi = w > 0 ? Math.min(seqLen - 1, j0 + W - 1 + w - 1) : seqLen - 1, nq = iHi - iLo + 1;
                 products(p, nq, kt, j0, tp, qkv, base + iLo * ld, ld, hd);           // S = Q·Kᵀ
                 products(ds, nq, vt, j0, tp, dout, ob + iLo * ldo, ldo, hd);         // dP = dO·Vᵀ
-                FloatVector kj = iota.add(j0);
-                for (int c = 0; c < nq; c++) {
-                    int i = iLo + c;
-                    FloatVector dist = kj.neg().add(i);                                               // q − k
-                    FloatVector.fromArray(F, p, c * W).mul(scale).sub(dist.mul(slope)).sub(l[i])
-                            .blend(Float.NEGATIVE_INFINITY,
-                                    dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)))
-                            .intoArray(p, c * W);
-                    FloatVector.fromArray(F, ds, c * W).sub(rowDot[i]).intoArray(ds, c * W);
-                }
-                dsFromP(p, ds, nq, scale);
+                keyLanes(p, ds, nq, j0, iLo, l, rowDot, scale, slope, wl);
                 weighted(acc, p, nq, dout, ob + iLo * ldo, ldo, hd);                 // dVᵀ = Σ_i dO_i·P[i]
                 addRows(dqkv, vb + j0 * ld, ld, acc, n, hd);
                 weighted(acc, ds, nq, qkv, base + iLo * ld, ld, hd);                 // dKᵀ = Σ_i q_i·dS[i]
@@ -292,9 +259,89 @@ final class AttentionQueryLanes {
         }
     }
 
-    /** p = exp(p) (p holds S − lse, −∞ where masked) and ds = p·ds·scale (ds holds dP − rowDot), n vectors. */
-    private static void dsFromP(float[] p, float[] ds, int n, float scale) {
-        for (int c = 0; c < n; c++) {
+    /*
+     * The scores' bias and mask (and in the backward the exp and dS), per block of lanes, in methods of their own:
+     * forward and backward call them once a block and hold no vector across their loops. When those loops were written out in forward and backward (called
+     * 8 times a layer and step, loops of thousands of iterations), C2 often compiled backward on stack replacement,
+     * entered with the lane-index vector boxed by the interpreter; it then ran every Vector API call there as its Java
+     * fallback (JFR: ~1 GB of float[] garbage every 4 s, attentionBackward 3.6–8.7 ms a step against 2.6, in 3 of 4
+     * runs of bench cpu's transformer on an AVX-512 Xeon).
+     */
+
+    /**
+     * Queries i0.. on the lanes, keys jLo.. over c in [0, nk): s[c·W ..] = s·scale − slope·(q − k), −∞ where a lane
+     * may not see the key (q − w < k <= q); max[0..W) = the lanes' maxima over c.
+     */
+    private static void scores(float[] s, float[] max, int nk, int i0, int jLo, float scale, float slope, float wl) {
+        FloatVector qi = FloatVector.fromArray(F, IOTA, 0).add(i0), m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < nk; c++) {
+            FloatVector dist = qi.sub(jLo + c);                                     // q − k
+            FloatVector sc = FloatVector.fromArray(F, s, c * W).mul(scale).sub(dist.mul(slope))
+                    .blend(Float.NEGATIVE_INFINITY,
+                            dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)));
+            sc.intoArray(s, c * W);
+            m = m.blend(sc, sc.compare(VectorOperators.GT, m));     // a NaN never wins; it propagates below
+        }
+        m.intoArray(max, 0);
+    }
+
+    /**
+     * The backward's query pass over c in [0, nk), queries i0.. on the lanes, keys jLo..: with x = the scores (as
+     * {@link #scores}) − lse of the lanes' queries, −∞ where masked, p[c·W ..] ← exp(x) (P) and ds[c·W ..] ←
+     * P·(ds − rowDot of the lanes' queries)·scale (ds holds dP): dS. The bias and mask, then the exp, in one
+     * method (over C2's 325-bytecode inlining limit, so it is compiled on its own and never hits the caller's
+     * inlining budget halfway through its Vector API calls).
+     */
+    private static void queryLanes(float[] p, float[] ds, int nk, int i0, int jLo, float[] l, float[] rowDot,
+                                   float scale, float slope, float wl) {
+        FloatVector qi = FloatVector.fromArray(F, IOTA, 0).add(i0), li = FloatVector.fromArray(F, l, i0);
+        FloatVector di = FloatVector.fromArray(F, rowDot, i0);
+        for (int c = 0; c < nk; c++) {
+            int o = c * W;
+            FloatVector dist = qi.sub(jLo + c);                                     // q − k
+            FloatVector x = FloatVector.fromArray(F, p, o).mul(scale).sub(dist.mul(slope)).sub(li)
+                    .blend(Float.NEGATIVE_INFINITY,
+                            dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)));
+            x.intoArray(p, o);
+            FloatVector.fromArray(F, ds, o).sub(di).intoArray(ds, o);
+        }
+        for (int c = 0; c < nk; c++) {                                   // P = exp(x), dS = P·(dP − rowDot)·scale
+            int o = c * W;
+            FloatVector x = FloatVector.fromArray(F, p, o);
+            VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
+            x = x.blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
+            FloatVector t = x.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+            FloatVector k = t.sub(ROUNDER);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector q = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
+            q = q.fma(r, FloatVector.broadcast(F, P2));
+            q = q.fma(r, FloatVector.broadcast(F, P3));
+            q = q.fma(r, FloatVector.broadcast(F, P4));
+            q = q.fma(r, FloatVector.broadcast(F, P5));
+            FloatVector e = q.mul(r).fma(r, r).add(1f);
+            IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS).add(127)
+                    .lanewise(VectorOperators.LSHL, IntVector.broadcast(I, 23));
+            e = e.mul(bits.reinterpretAsFloats()).blend(0f, under);
+            e.intoArray(p, o);
+            e.mul(FloatVector.fromArray(F, ds, o)).mul(scale).intoArray(ds, o);
+        }
+    }
+
+    /** The backward's key pass: keys j0.. on the lanes, queries iLo.. over c in [0, nq); as queryLanes. */
+    private static void keyLanes(float[] p, float[] ds, int nq, int j0, int iLo, float[] l, float[] rowDot,
+                                 float scale, float slope, float wl) {
+        FloatVector kj = FloatVector.fromArray(F, IOTA, 0).add(j0);
+        for (int c = 0; c < nq; c++) {
+            int o = c * W, i = iLo + c;
+            FloatVector dist = kj.neg().add(i);                                     // q − k
+            FloatVector x = FloatVector.fromArray(F, p, o).mul(scale).sub(dist.mul(slope)).sub(l[i])
+                    .blend(Float.NEGATIVE_INFINITY,
+                            dist.compare(VectorOperators.LT, 0f).or(dist.compare(VectorOperators.GE, wl)));
+            x.intoArray(p, o);
+            FloatVector.fromArray(F, ds, o).sub(rowDot[i]).intoArray(ds, o);
+        }
+        for (int c = 0; c < nq; c++) {                                   // P = exp(x), dS = P·(dP − rowDot)·scale
             int o = c * W;
             FloatVector x = FloatVector.fromArray(F, p, o);
             VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
