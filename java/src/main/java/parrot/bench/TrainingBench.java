@@ -56,10 +56,23 @@ public final class TrainingBench {
      * @param flopsPerToken   the model's counted forward + backward FLOPs per training token ({@link FlopCount})
      * @param flopsPerSecond  flopsPerToken × tokensPerSecond
      * @param flopsByPart     flopsPerToken by part (linear, attention, scan, ...)
+     * @param heapBytesPerStep Java heap allocated per timed step by all threads (−1 where the JVM does not count it).
+     *                         The CPU kernels allocate a few MB a step of scratch; tens of MB mean that C2 left Vector
+     *                         API calls as their boxed Java fallbacks somewhere (see the README, "CPU speed").
      */
     public record Result(String model, String family, String backend, long parameters, int steps, long tokensPerStep,
                          double seconds, double tokensPerSecond, double flopsPerToken, double flopsPerSecond,
-                         java.util.Map<String, Double> flopsByPart) {
+                         java.util.Map<String, Double> flopsByPart, double heapBytesPerStep) {
+    }
+
+    /** Bytes allocated so far by the live threads, or −1 where the JVM does not count them. */
+    static long allocatedBytes() {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!(mx instanceof com.sun.management.ThreadMXBean t) || !t.isThreadAllocatedMemorySupported()
+                || !t.isThreadAllocatedMemoryEnabled()) return -1;
+        long sum = 0;
+        for (long b : t.getThreadAllocatedBytes(t.getAllThreadIds())) if (b > 0) sum += b;
+        return sum;
     }
 
     private TrainingBench() {
@@ -79,11 +92,12 @@ public final class TrainingBench {
         Optimizer opt = new Optimizer(be, model.parameters().list(), new AdamWParams(0.9, 0.999, 1e-8), 0.1, 1.0);
         Batcher batcher = new Batcher(task, exp.task().lengths().lo(), exp.task().lengths().hi(), t.batchSize(),
                 t.context(), 1);
-        long start = 0;
+        long start = 0, heap0 = 0;
         for (int s = 0; s < warmup + steps; s++) {
             if (s == warmup) {
                 be.synchronize();
                 atStart.run();
+                heap0 = allocatedBytes();
                 start = System.nanoTime();
             }
             Batch b = batcher.batch(s);
@@ -92,12 +106,14 @@ public final class TrainingBench {
         }
         be.synchronize();
         double sec = (System.nanoTime() - start) / 1e9;
+        long heap1 = allocatedBytes();
+        double heapPerStep = heap0 < 0 || heap1 < 0 || steps == 0 ? -1 : (double) (heap1 - heap0) / steps;
         long tps = (long) t.batchSize() * t.context();
         FlopCount.Count flops = FlopCount.of(exp.models().get(0), task.vocab().size(), t.context());
         double perToken = flops.perToken();
         double tokS = tps * steps / sec;
         return new Result(exp.models().get(0).name(), exp.models().get(0).family(), be.name(),
                 model.parameters().count(), steps, tps, sec, tokS, perToken, perToken * tokS,
-                flops.totals());
+                flops.totals(), heapPerStep);
     }
 }

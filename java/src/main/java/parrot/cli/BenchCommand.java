@@ -96,8 +96,8 @@ final class BenchCommand implements Runnable {
             java.util.List<Object> rows = new java.util.ArrayList<>();
             Map<String, Double> tokS = new LinkedHashMap<>();
             if (!rowOnly)
-                System.out.printf("%-12s %8s %10s %12s %9s %8s %13s %8s%n", "model", "params", "tokens/s",
-                        "MFLOP/token", "GFLOP/s", "of peak", "pytorch tok/s", "ratio");
+                System.out.printf("%-12s %8s %10s %12s %9s %8s %13s %8s %12s%n", "model", "params", "tokens/s",
+                        "MFLOP/token", "GFLOP/s", "of peak", "pytorch tok/s", "ratio", "heap MB/step");
             for (String m : models) {
                 JsonNode row = sameJvm || rowOnly ? measure(m, peak) : freshJvm(m);
                 if (row == null) return 1;
@@ -140,10 +140,11 @@ final class BenchCommand implements Runnable {
             }
             Double torch = python.equals("none") ? null : torchBaseline(m);
             double frac = r.flopsPerSecond() / peak.flopsPerSecond();
-            System.out.printf("%-12s %,8d %,10.0f %12.3f %9.2f %7.1f%% %13s %8s%n", m, r.parameters(),
+            System.out.printf("%-12s %,8d %,10.0f %12.3f %9.2f %7.1f%% %13s %8s %12s%n", m, r.parameters(),
                     r.tokensPerSecond(), r.flopsPerToken() / 1e6, r.flopsPerSecond() / 1e9, 100 * frac,
                     torch == null ? "-" : String.format("%,.0f", torch),
-                    torch == null ? "-" : String.format("%.2fx", r.tokensPerSecond() / torch));
+                    torch == null ? "-" : String.format("%.2fx", r.tokensPerSecond() / torch),
+                    r.heapBytesPerStep() < 0 ? "-" : String.format("%.1f", r.heapBytesPerStep() / 1e6));
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("parrot", r);
             row.put("fraction_of_peak", frac);

@@ -47,6 +47,9 @@ class BenchCpuCliTest {
         assertEquals(2, doc.get("models").size());
         assertEquals("mamba", doc.get("models").get(1).get("parrot").get("family").asText());
         assertTrue(doc.get("models").get(0).get("parrot").get("tokens_per_second").asDouble() > 0);
+        // HotSpot counts every thread's allocations: a step trains a model, so it allocates something
+        assertTrue(doc.get("models").get(1).get("parrot").get("heap_bytes_per_step").asDouble() > 0, doc.toString());
+        assertTrue(r.out().contains("heap MB/step"), r.out());
     }
 
     private static JsonNode find(JsonNode ops, String name) {
