@@ -51,22 +51,23 @@ final class ConvVectorOps {
     }
 
     /*
-     * The weight gradient runs one sequence at a time per block of channels, its sums carried in sw and sb between
+     * The weight gradient runs one sequence at a time per vector of channels, its sums carried in sw and sb between
      * sequences (stored and reloaded exactly, so the bits are those of one pass). Why not one pass over all rows with
      * the sums in registers throughout: that method ran 8 times a training step, each a 2,048-row loop, so C2 only
      * ever compiled it on stack replacement, entered with the sums as boxed vectors from the C1 code, and kept them
      * boxed: about 400 KB of garbage and ~1 ms a call at the quickstart's Mamba (Java 17, AVX-512 Xeon), against
-     * ~0.1 ms for these helpers, which are called batch times a block and so compiled whole.
+     * ~0.08 ms for sequence(), which is called batch times a vector of channels and so compiled whole. Why one vector
+     * of channels, not two side by side (10 sums): that method's compile, about 70 Vector API calls, ran past C2's
+     * inlining budget in 2 of 5 JVMs and boxed again (JFR; `bench cpu`'s heap MB/step 49.9 against 9.6); with 5
+     * sums it did in none of 8, for ~20 µs more a call.
      */
     static void weightGrad4(float[] sw, float[] sb, float[] dout, float[] in, int batch, int seqLen, int c, int lo,
                             int hi) {
         int nc = hi - lo, ch = lo;
         java.util.Arrays.fill(sw, 0, 4 * nc, 0f);
         java.util.Arrays.fill(sb, 0, nc, 0f);
-        for (; ch + 2 * W <= hi; ch += 2 * W)                             // two vectors of channels a pass
-            for (int b = 0; b < batch; b++) sequence2(sw, sb, dout, in, b * seqLen * c + ch, ch - lo, nc, seqLen, c);
-        for (; ch + W <= hi; ch += W)                                     // one vector of channels
-            for (int b = 0; b < batch; b++) sequence1(sw, sb, dout, in, b * seqLen * c + ch, ch - lo, nc, seqLen, c);
+        for (; ch + W <= hi; ch += W)
+            for (int b = 0; b < batch; b++) sequence(sw, sb, dout, in, b * seqLen * c + ch, ch - lo, nc, seqLen, c);
         for (; ch < hi; ch++) {                                           // channels past the last whole vector
             float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, sbias = 0f;
             for (int b = 0; b < batch; b++)
@@ -88,68 +89,8 @@ final class ConvVectorOps {
         }
     }
 
-    /** One sequence's products for the 2·W channels at o (its t = 0 row), added to the sums at s in sw and sb. */
-    private static void sequence2(float[] sw, float[] sb, float[] dout, float[] in, int o, int s, int nc, int seqLen,
-                                  int c) {
-        FloatVector a0 = FloatVector.fromArray(F, sw, s), a1 = FloatVector.fromArray(F, sw, nc + s);
-        FloatVector a2 = FloatVector.fromArray(F, sw, 2 * nc + s), a3 = FloatVector.fromArray(F, sw, 3 * nc + s);
-        FloatVector e0 = FloatVector.fromArray(F, sw, s + W), e1 = FloatVector.fromArray(F, sw, nc + s + W);
-        FloatVector e2 = FloatVector.fromArray(F, sw, 2 * nc + s + W), e3 = FloatVector.fromArray(F, sw, 3 * nc + s + W);
-        FloatVector bs = FloatVector.fromArray(F, sb, s), es = FloatVector.fromArray(F, sb, s + W);
-        FloatVector d = FloatVector.fromArray(F, dout, o), g = FloatVector.fromArray(F, dout, o + W);   // t = 0: tap 3
-        bs = bs.add(d);
-        es = es.add(g);
-        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-        e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-        o += c;                                                           // t = 1: taps 2, 3
-        d = FloatVector.fromArray(F, dout, o);
-        g = FloatVector.fromArray(F, dout, o + W);
-        bs = bs.add(d);
-        es = es.add(g);
-        a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-        e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
-        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-        e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-        o += c;                                                           // t = 2: taps 1, 2, 3
-        d = FloatVector.fromArray(F, dout, o);
-        g = FloatVector.fromArray(F, dout, o + W);
-        bs = bs.add(d);
-        es = es.add(g);
-        a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
-        e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
-        a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-        e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
-        a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-        e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-        for (int t = 3; t < seqLen; t++) {
-            o += c;
-            d = FloatVector.fromArray(F, dout, o);
-            g = FloatVector.fromArray(F, dout, o + W);
-            bs = bs.add(d);
-            es = es.add(g);
-            a0 = a0.add(d.mul(FloatVector.fromArray(F, in, o - 3 * c)));
-            e0 = e0.add(g.mul(FloatVector.fromArray(F, in, o - 3 * c + W)));
-            a1 = a1.add(d.mul(FloatVector.fromArray(F, in, o - 2 * c)));
-            e1 = e1.add(g.mul(FloatVector.fromArray(F, in, o - 2 * c + W)));
-            a2 = a2.add(d.mul(FloatVector.fromArray(F, in, o - c)));
-            e2 = e2.add(g.mul(FloatVector.fromArray(F, in, o - c + W)));
-            a3 = a3.add(d.mul(FloatVector.fromArray(F, in, o)));
-            e3 = e3.add(g.mul(FloatVector.fromArray(F, in, o + W)));
-        }
-        a0.intoArray(sw, s);
-        a1.intoArray(sw, nc + s);
-        a2.intoArray(sw, 2 * nc + s);
-        a3.intoArray(sw, 3 * nc + s);
-        bs.intoArray(sb, s);
-        e0.intoArray(sw, s + W);
-        e1.intoArray(sw, nc + s + W);
-        e2.intoArray(sw, 2 * nc + s + W);
-        e3.intoArray(sw, 3 * nc + s + W);
-        es.intoArray(sb, s + W);
-    }
-
-    /** sequence2 for one vector of channels. */
-    private static void sequence1(float[] sw, float[] sb, float[] dout, float[] in, int o, int s, int nc, int seqLen,
+    /** One sequence's products for the W channels at o (its t = 0 row), added to the sums at s in sw and sb. */
+    private static void sequence(float[] sw, float[] sb, float[] dout, float[] in, int o, int s, int nc, int seqLen,
                                   int c) {
         FloatVector a0 = FloatVector.fromArray(F, sw, s), a1 = FloatVector.fromArray(F, sw, nc + s);
         FloatVector a2 = FloatVector.fromArray(F, sw, 2 * nc + s), a3 = FloatVector.fromArray(F, sw, 3 * nc + s);
