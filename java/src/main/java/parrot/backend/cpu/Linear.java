@@ -110,7 +110,8 @@ final class Linear {
             // type), the bias gradient follows in its own pass over blocks of BIAS_COLS columns; inside the
             // weight gradient's tiles it summed 6–12 columns a row, a vector and a scalar tail 2,048 times a tile.
             java.util.concurrent.atomic.AtomicBoolean gemm = new java.util.concurrent.atomic.AtomicBoolean();
-            if (dw != null && ni < NARROW_IN && no >= 2 * ni && narrowWeightGrad(dw, dout, in, n, ni, no)) gemm.set(true);
+            if (dw != null && ni < NARROW_IN && no >= 2 * ni && narrowWeightGrad(dw, dout, in, n, ni, no))
+                gemm.set(true);
             else forTiles(no, 4, (lo, hi) -> {
                 // dW[lo..hi) += (doutᵀ)[lo..hi)·in, doutᵀ read in place (row stride 1, column stride no)
                 if (dw != null && Simd.gemm(dw, lo * ni, ni, dout, lo, 1, no, in, 0, ni, hi - lo, n, ni)) {

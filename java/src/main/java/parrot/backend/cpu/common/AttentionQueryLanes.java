@@ -261,11 +261,12 @@ final class AttentionQueryLanes {
 
     /*
      * The scores' bias and mask (and in the backward the exp and dS), per block of lanes, in methods of their own:
-     * forward and backward call them once a block and hold no vector across their loops. When those loops were written out in forward and backward (called
-     * 8 times a layer and step, loops of thousands of iterations), C2 often compiled backward on stack replacement,
-     * entered with the lane-index vector boxed by the interpreter; it then ran every Vector API call there as its Java
-     * fallback (JFR: ~1 GB of float[] garbage every 4 s, attentionBackward 3.6–8.7 ms a step against 2.6, in 3 of 4
-     * runs of bench cpu's transformer on an AVX-512 Xeon).
+     * forward and backward call them once a block and hold no vector across their loops. Written out in backward,
+     * with the exp in a 325-bytecode dsFromP that C2 inlined there, they boxed in 3 of 4 JVMs (JFR: ~1 GB of float[]
+     * garbage every 4 s, attentionBackward 3.6–8.7 ms a step against 2.6, bench cpu's transformer on an AVX-512
+     * Xeon): C2 compiled backward on stack replacement with the lane-index vector boxed, or ran out of its inlining
+     * budget partway through the Vector API calls. The backward's two kernels are over the 325-bytecode limit, so
+     * each compiles alone; the exp is written out in both (a shared helper would be inlined again, or take vectors).
      */
 
     /**
@@ -273,7 +274,8 @@ final class AttentionQueryLanes {
      * may not see the key (q − w < k <= q); max[0..W) = the lanes' maxima over c.
      */
     private static void scores(float[] s, float[] max, int nk, int i0, int jLo, float scale, float slope, float wl) {
-        FloatVector qi = FloatVector.fromArray(F, IOTA, 0).add(i0), m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector qi = FloatVector.fromArray(F, IOTA, 0).add(i0);
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int c = 0; c < nk; c++) {
             FloatVector dist = qi.sub(jLo + c);                                     // q − k
             FloatVector sc = FloatVector.fromArray(F, s, c * W).mul(scale).sub(dist.mul(slope))
