@@ -86,12 +86,21 @@ final class Attention {
         }
     }
 
-    /** Accumulates into dqkv; every (batch, head) owns its slices, so the loop is race-free. */
+    /**
+     * Accumulates into dqkv; every (batch, head) owns its slices, so the loop is race-free. zeroFirst: dqkv is a
+     * deferred zero (CpuTensor.claimZero), each (batch, head)'s slices filled by the worker that writes them.
+     */
     static void backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
-                         int batch, int seqLen) {
+                         int batch, int seqLen, boolean zeroFirst) {
         int heads = spec.heads(), hd = spec.headDim(), width = 3 * hd * heads, owidth = hd * heads;
         float scale = (float) (1 / Math.sqrt(hd));
         Parallel.forRange(batch * heads, 1, (lo, hi) -> {
+            if (zeroFirst)
+                for (int bh = lo; bh < hi; bh++) {
+                    int col = (bh % heads) * 3 * hd;
+                    for (int r = (bh / heads) * seqLen, end = r + seqLen; r < end; r++)
+                        java.util.Arrays.fill(dqkv, r * width + col, r * width + col + 3 * hd, 0f);
+                }
             if (AttentionSimd.backward(dqkv, dout, qkv, out, lse, spec, seqLen, lo, hi)) return;
             int qb = Math.min(QB, seqLen);
             float[] kt = new float[hd * seqLen], vt = new float[hd * seqLen];

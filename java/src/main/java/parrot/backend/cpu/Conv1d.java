@@ -42,12 +42,14 @@ final class Conv1d {
         });
     }
 
+    /** zeroFirst: din is a deferred zero (CpuTensor.claimZero), filled here a block of rows at a time. */
     static void backward(float[] din, float[] dw, float[] db, float[] dout, float[] in, float[] w, int batch,
-                         int seqLen, int c, int k) {
+                         int seqLen, int c, int k, boolean zeroFirst) {
         if (din != null) {
             // din[t] += Σ_j w[j]·dout[t + K−1 − j]
             float[] wt = transposed(w, c, k);
             Parallel.forRange(batch * seqLen, 64, (lo, hi) -> {
+                if (zeroFirst) java.util.Arrays.fill(din, lo * c, hi * c, 0f);
                 for (int r = lo; r < hi; r++) {
                     int t = r % seqLen, ib = r * c;
                     if (t + k - 1 < seqLen && ConvSimd.inputGradRow(din, ib, dout, ib, wt, c, k)) continue;

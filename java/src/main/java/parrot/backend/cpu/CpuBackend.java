@@ -106,12 +106,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void zero(Tensor t) {
         CpuTensor c = (CpuTensor) t;
-        if (c.data != null) {
-            // A training step zeroes ~10 MB, most of it in buffers of 0.5-2 MB. Split only in chunks of 2^18 floats
-            // (1 MB): below ~2 MB one thread's fill beat the fork and join (131k floats: 7.7 against 12.2 us).
-            float[] d = c.data;
-            Parallel.forRange(d.length, 1 << 18, (lo, hi) -> java.util.Arrays.fill(d, lo, hi, 0f));
-        } else java.util.Arrays.fill(c.ints, 0);
+        if (c.data != null) c.zeroLater();                    // filled by the op that next writes it, or on use
+        else java.util.Arrays.fill(c.ints, 0);
     }
 
     @Override
@@ -119,7 +115,7 @@ public final class CpuBackend implements Backend {
         CpuTensor d = (CpuTensor) dst, s = (CpuTensor) src;
         if (d.length() != s.length() || d.dtype() != s.dtype())
             throw new IllegalArgumentException("copy " + Tensor.describe(src) + " into " + Tensor.describe(dst));
-        if (s.data != null) System.arraycopy(s.data, 0, d.data, 0, s.data.length);
+        if (s.data != null) System.arraycopy(f(s), 0, f(d), 0, s.data.length);
         else System.arraycopy(s.ints, 0, d.ints, 0, s.ints.length);
     }
 
@@ -133,7 +129,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void accumulate(Tensor dst, Tensor src) {
         same(dst, src, "accumulate");
-        Elementwise.accumulate(f(dst), f(src), dst.length());
+        boolean zeroFirst = CpuTensor.claimZero(dst, src);
+        Elementwise.accumulate(f(dst), f(src), dst.length(), zeroFirst);
     }
 
     @Override
@@ -155,7 +152,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void geluBackward(Tensor din, Tensor dout, Tensor in) {
         same(din, in, "gelu backward");
-        Gelu.backward(f(din), f(dout), f(in), in.length());
+        boolean zeroFirst = CpuTensor.claimZero(din, dout, in);
+        Gelu.backward(f(din), f(dout), f(in), in.length(), zeroFirst);
     }
 
     @Override
@@ -181,7 +179,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void linearBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight) {
         int no = weight.dim(0), ni = weight.dim(1), n = ((CpuTensor) in).rows();
-        Linear.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), n, ni, no);
+        boolean zeroFirst = CpuTensor.claimZero(din, dweight, dbias, dout, in, weight);
+        Linear.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), n, ni, no,
+                zeroFirst);
     }
 
     @Override
@@ -195,8 +195,9 @@ public final class CpuBackend implements Backend {
     public void layerNormBackward(Tensor din, Tensor dweight, Tensor dbias, Tensor dout, Tensor in, Tensor weight,
                                   Tensor mean, Tensor rstd) {
         CpuTensor x = (CpuTensor) in;
+        boolean zeroFirst = CpuTensor.claimZero(din, dweight, dbias, dout, in, weight, mean, rstd);
         LayerNorm.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), f(mean),
-                f(rstd), x.rows(), x.cols());
+                f(rstd), x.rows(), x.cols(), zeroFirst);
     }
 
     @Override
@@ -219,7 +220,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor out, Tensor lse, AttentionSpec spec,
                                   int batch, int seqLen) {
-        Attention.backward(f(dqkv), f(dout), f(qkv), f(out), f(lse), spec, batch, seqLen);
+        boolean zeroFirst = CpuTensor.claimZero(dqkv, dout, qkv, out, lse);
+        Attention.backward(f(dqkv), f(dout), f(qkv), f(out), f(lse), spec, batch, seqLen, zeroFirst);
     }
 
     @Override
@@ -260,7 +262,8 @@ public final class CpuBackend implements Backend {
     public void siluBackward(Tensor din, Tensor dout, Tensor in) {
         same(din, in, "silu backward");
         same(dout, in, "silu backward");
-        Silu.backward(f(din), f(dout), f(in), in.length());
+        boolean zeroFirst = CpuTensor.claimZero(din, dout, in);
+        Silu.backward(f(din), f(dout), f(in), in.length(), zeroFirst);
     }
 
     @Override
@@ -286,7 +289,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void rmsNormBackward(Tensor din, Tensor dweight, Tensor dout, Tensor in, Tensor weight, Tensor rstd) {
         CpuTensor x = (CpuTensor) in;
-        RmsNorm.backward(fOrNull(din), fOrNull(dweight), f(dout), f(in), f(weight), f(rstd), x.rows(), x.cols());
+        boolean zeroFirst = CpuTensor.claimZero(din, dweight, dout, in, weight, rstd);
+        RmsNorm.backward(fOrNull(din), fOrNull(dweight), f(dout), f(in), f(weight), f(rstd), x.rows(), x.cols(),
+                zeroFirst);
     }
 
     private static void convShapes(Tensor in, Tensor weight, Tensor bias, int rows, String op) {
@@ -309,7 +314,9 @@ public final class CpuBackend implements Backend {
                                int batch, int seqLen) {
         convShapes(in, weight, null, batch * seqLen, "conv1d backward");
         int c = weight.dim(0), k = weight.length() / c;
-        Conv1d.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), batch, seqLen, c, k);
+        boolean zeroFirst = CpuTensor.claimZero(din, dweight, dbias, dout, in, weight);
+        Conv1d.backward(fOrNull(din), fOrNull(dweight), fOrNull(dbias), f(dout), f(in), f(weight), batch, seqLen, c, k,
+                zeroFirst);
     }
 
     @Override
@@ -368,9 +375,11 @@ public final class CpuBackend implements Backend {
         scanShapes(checkpoints, u, delta, a, b, c, dSkip, z, deltaBias, batch, seqLen, "scan backward");
         if ((dDSkip != null && dSkip == null) || (dz != null && z == null) || (dDeltaBias != null && deltaBias == null))
             throw new IllegalArgumentException("scan backward: a gradient was given for an input the forward did not have");
+        boolean zeroFirst = CpuTensor.claimZeroAll(new Tensor[]{du, ddelta, da, db, dc, dz}, dDSkip, dDeltaBias, dout,
+                checkpoints, u, delta, a, b, c, dSkip, z, deltaBias);
         Scan.backward(fOrNull(du), fOrNull(ddelta), fOrNull(da), fOrNull(db), fOrNull(dc), fOrNull(dDSkip), fOrNull(dz),
                 fOrNull(dDeltaBias), f(dout), f(checkpoints), f(u), f(delta), f(a), f(b), f(c), fOrNull(dSkip),
-                fOrNull(z), fOrNull(deltaBias), softplus, batch, seqLen, a.dim(0), a.dim(1), scanChunk);
+                fOrNull(z), fOrNull(deltaBias), softplus, batch, seqLen, a.dim(0), a.dim(1), scanChunk, zeroFirst);
     }
 
     @Override
@@ -416,8 +425,9 @@ public final class CpuBackend implements Backend {
     public void lstmBackward(Tensor dxProj, Tensor dwhh, Tensor dbhh, Tensor dh, Tensor h, Tensor c, Tensor gates,
                              Tensor whh, int batch, int seqLen) {
         int hid = lstmHidden(whh, null, gates, batch * seqLen, "lstm backward");
+        boolean zeroFirst = CpuTensor.claimZero(dxProj, dwhh, dbhh, dh, h, c, gates, whh);
         Lstm.backward(fOrNull(dxProj), fOrNull(dwhh), fOrNull(dbhh), f(dh), f(h), f(c), f(gates), f(whh), batch,
-                seqLen, hid);
+                seqLen, hid, zeroFirst);
     }
 
     @Override

@@ -15,8 +15,10 @@ final class Elementwise {
         });
     }
 
-    static void accumulate(float[] dst, float[] src, int n) {
+    /** dst += src; zeroFirst: dst is a deferred zero (CpuTensor.claimZero), filled here chunk by chunk. */
+    static void accumulate(float[] dst, float[] src, int n, boolean zeroFirst) {
         Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            if (zeroFirst) java.util.Arrays.fill(dst, lo, hi, 0f);
             for (int i = lo; i < hi; i++) dst[i] += src[i];
         });
     }

@@ -26,8 +26,10 @@ final class Gelu {
         });
     }
 
-    static void backward(float[] din, float[] dout, float[] in, int n) {
+    /** din += dout·gelu'(in); zeroFirst: din is a deferred zero (CpuTensor.claimZero), filled here chunk by chunk. */
+    static void backward(float[] din, float[] dout, float[] in, int n, boolean zeroFirst) {
         Parallel.forRange(n, 4096, (lo, hi) -> {
+            if (zeroFirst) java.util.Arrays.fill(din, lo, hi, 0f);
             if (Simd.geluBackward(din, lo, dout, lo, in, lo, hi - lo)) return;
             for (int i = lo; i < hi; i++) {
                 float x = in[i];

@@ -40,10 +40,12 @@ final class LayerNorm {
         });
     }
 
+    /** zeroFirst: din is a deferred zero (CpuTensor.claimZero), filled here a block of rows at a time. */
     static void backward(float[] din, float[] dw, float[] db, float[] dout, float[] in, float[] w,
-                         float[] mean, float[] rstd, int n, int c) {
+                         float[] mean, float[] rstd, int n, int c, boolean zeroFirst) {
         if (din != null) {
             Parallel.forRange(n, 16, (lo, hi) -> {
+                if (zeroFirst) java.util.Arrays.fill(din, lo * c, hi * c, 0f);
                 if (NormSimd.layerNormInputGrad(din, dout, in, w, mean, rstd, c, lo, hi)) return;
                 for (int r = lo; r < hi; r++) {
                     int base = r * c;

@@ -102,9 +102,12 @@ final class Linear {
         return true;
     }
 
-    /** Accumulates dW += doutᵀ·in, db += Σ dout, din += dout·W; any of the three may be null. */
+    /**
+     * Accumulates dW += doutᵀ·in, db += Σ dout, din += dout·W; any of the three may be null. zeroFirst: din is a
+     * deferred zero (CpuTensor.claimZero), filled here a block of rows at a time just before its product.
+     */
     static void backward(float[] din, float[] dw, float[] db, float[] dout, float[] in, float[] w,
-                         int n, int ni, int no) {
+                         int n, int ni, int no, boolean zeroFirst) {
         if (dw != null || db != null) {
             // Where the weight gradient runs on Simd.gemm (every tile or none: it depends only on the element
             // type), the bias gradient follows in its own pass over blocks of BIAS_COLS columns; inside the
@@ -135,6 +138,7 @@ final class Linear {
         }
         if (din != null) {
             forTiles(n, ROWS_GRAIN, (lo, hi) -> {
+                if (zeroFirst) java.util.Arrays.fill(din, lo * ni, hi * ni, 0f);
                 if (Simd.gemm(din, lo * ni, ni, dout, lo * no, no, 1, w, 0, ni, hi - lo, no, ni)) return;
                 for (int r = lo; r < hi; r++) {
                     int ib = r * ni, gb = r * no;

@@ -73,8 +73,9 @@ final class Lstm {
         }
     }
 
+    /** zeroFirst: dxProj is a deferred zero (CpuTensor.claimZero), filled chunk by chunk as dG is added. */
     static void backward(float[] dxProj, float[] dwhh, float[] dbhh, float[] dh, float[] h, float[] c,
-                         float[] gates, float[] whh, int batch, int seqLen, int hid) {
+                         float[] gates, float[] whh, int batch, int seqLen, int hid, boolean zeroFirst) {
         int g4 = 4 * hid, rows = batch * seqLen;
         float[] dG = new float[rows * g4];          // gradient of the gate pre-activations
         Parallel.forRange(batch, 1, (lo, hi) -> {
@@ -108,7 +109,7 @@ final class Lstm {
                 }
             }
         });
-        if (dxProj != null) Elementwise.accumulate(dxProj, dG, rows * g4);
+        if (dxProj != null) Elementwise.accumulate(dxProj, dG, rows * g4, zeroFirst);
         if (dwhh != null || dbhh != null) {
             // gate-parallel: every weight sums over (sequence, time) in order
             Parallel.forRange(g4, 4, (lo, hi) -> {

@@ -20,10 +20,13 @@ final class RmsNorm {
         });
     }
 
-    static void backward(float[] din, float[] dw, float[] dout, float[] in, float[] w, float[] rstd, int n, int c) {
+    /** zeroFirst: din is a deferred zero (CpuTensor.claimZero), filled here a block of rows at a time. */
+    static void backward(float[] din, float[] dw, float[] dout, float[] in, float[] w, float[] rstd, int n, int c,
+                         boolean zeroFirst) {
         if (din != null) {
             // y = x·s·w, s = (mean x² + eps)^(-1/2): dx = s·(w·dy) − x·s³·mean(w·dy·x)
             Parallel.forRange(n, 16, (lo, hi) -> {
+                if (zeroFirst) java.util.Arrays.fill(din, lo * c, hi * c, 0f);
                 for (int r = lo; r < hi; r++) {
                     int base = r * c;
                     float s = rstd[r];

@@ -220,10 +220,14 @@ final class Scan {
             for (int s = 0; s < n; s++) h[s * nd + dd] = ckpt[cb + dd * n + s];
     }
 
+    /**
+     * Accumulates the scan's gradients. zeroFirst: du, dδ, dA, dB, dC and dz are deferred zeros
+     * (CpuTensor.claimZeroAll), each part filled by the worker that then writes it.
+     */
     static void backward(float[] du, float[] ddelta, float[] da, float[] dbm, float[] dcm, float[] dDSkip,
                          float[] dz, float[] dDBias, float[] dout, float[] ckpt, float[] u, float[] delta,
                          float[] a, float[] bm, float[] cm, float[] dSkip, float[] z, float[] dBias,
-                         boolean softplus, int batch, int seqLen, int d, int n, int chunk) {
+                         boolean softplus, int batch, int seqLen, int d, int n, int chunk, boolean zeroFirst) {
         int nb = blocks(d), nChunks = (seqLen + chunk - 1) / chunk, rows = batch * seqLen;
         // per-task partial sums, reduced in a fixed order below
         float[] pB = dbm == null ? null : new float[nb * rows * n];
@@ -236,6 +240,12 @@ final class Scan {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
                 int sz = nd * n, steps = Math.min(chunk, seqLen);
+                if (zeroFirst)                              // this task's slices of du, dδ and dz (see below)
+                    for (int row = b * seqLen; row < (b + 1) * seqLen; row++) {
+                        if (du != null) java.util.Arrays.fill(du, row * d + d0, row * d + d1, 0f);
+                        if (ddelta != null) java.util.Arrays.fill(ddelta, row * d + d0, row * d + d1, 0f);
+                        if (dz != null) java.util.Arrays.fill(dz, row * d + d0, row * d + d1, 0f);
+                    }
                 float[] at = aBlock(w.get(0, sz), a, d0, nd, n);
                 float[] hs = w.get(1, (steps + 1) * sz);   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
                 float[] es = w.get(2, steps * sz);         // exp(δ·A) of each step, kept from the recompute
@@ -303,6 +313,10 @@ final class Scan {
         });
         if (pB != null || pC != null) {
             Parallel.forRange(rows, 64, (lo, hi) -> {
+                if (zeroFirst) {
+                    if (dbm != null) java.util.Arrays.fill(dbm, lo * n, hi * n, 0f);
+                    if (dcm != null) java.util.Arrays.fill(dcm, lo * n, hi * n, 0f);
+                }
                 for (int r = lo; r < hi; r++) {
                     for (int blk = 0; blk < nb; blk++) {
                         int pb = (blk * rows + r) * n;
@@ -314,13 +328,14 @@ final class Scan {
                 }
             });
         }
-        if (pA != null) sumOverBatch(da, pA, batch, d * n);
-        if (pD != null) sumOverBatch(dDSkip, pD, batch, d);
-        if (pBias != null) sumOverBatch(dDBias, pBias, batch, d);
+        if (pA != null) sumOverBatch(da, pA, batch, d * n, zeroFirst);
+        if (pD != null) sumOverBatch(dDSkip, pD, batch, d, false);
+        if (pBias != null) sumOverBatch(dDBias, pBias, batch, d, false);
     }
 
-    private static void sumOverBatch(float[] dst, float[] part, int batch, int len) {
+    private static void sumOverBatch(float[] dst, float[] part, int batch, int len, boolean zeroFirst) {
         Parallel.forRange(len, 256, (lo, hi) -> {
+            if (zeroFirst) java.util.Arrays.fill(dst, lo, hi, 0f);
             for (int i = lo; i < hi; i++) {
                 float s = 0f;
                 for (int b = 0; b < batch; b++) s += part[b * len + i];

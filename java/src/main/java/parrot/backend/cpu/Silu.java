@@ -33,8 +33,10 @@ final class Silu {
         });
     }
 
-    static void backward(float[] din, float[] dout, float[] in, int n) {
+    /** din += dout·silu'(in); zeroFirst: din is a deferred zero (CpuTensor.claimZero), filled here chunk by chunk. */
+    static void backward(float[] din, float[] dout, float[] in, int n, boolean zeroFirst) {
         Parallel.forRange(n, 4096, (lo, hi) -> {
+            if (zeroFirst) java.util.Arrays.fill(din, lo, hi, 0f);
             if (!ScanSimd.siluBackward(din, dout, in, lo, hi - lo))
                 for (int i = lo; i < hi; i++) din[i] += dout[i] * siluGrad(in[i]);
         });

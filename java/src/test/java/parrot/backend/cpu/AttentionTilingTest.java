@@ -138,7 +138,7 @@ class AttentionTilingTest {
         t32.backward(dq, dout, qkv, out, lse, spec, B, len);
         float[] rOut = new float[rows * owidth], rLse = new float[B * H * len], rDq = dqkv0.clone();
         Attention.forward(rOut, rLse, qkv, spec, B, len);
-        Attention.backward(rDq, dout, qkv, rOut, rLse, spec, B, len);
+        Attention.backward(rDq, dout, qkv, rOut, rLse, spec, B, len, false);
         close("f32 out", refOut, out, TOL_F32);
         close("f32 lse", refLse, lse, TOL_F32);
         close("f32 dqkv", refDq, dq, TOL_F32);
@@ -279,7 +279,7 @@ class AttentionTilingTest {
             assertTrue(tiling.counters().guardedRows.sum() > 0, "T=" + len + ": the guard was exercised");
             float[] rOut = new float[rows * owidth], rLse = new float[B * 2 * len], rDq = new float[rows * width];
             Attention.forward(rOut, rLse, qkv, spec, B, len);
-            Attention.backward(rDq, dout, qkv, rOut, rLse, spec, B, len);
+            Attention.backward(rDq, dout, qkv, rOut, rLse, spec, B, len, false);
             close("T=" + len + " out", toDoubles(rOut), out, TOL_F32);     // relErr also rejects NaN/inf
             close("T=" + len + " lse", toDoubles(rLse), lse, TOL_F32);
             close("T=" + len + " dqkv", toDoubles(rDq), dq, TOL_F32);

@@ -24,7 +24,7 @@ class LinearWeightGradTest {
                     for (int r = 0; r < n; r++) x = Math.fma(dout[r * no + o], in[r * ni + i], x);
                     want[o * ni + i] = x;
                 }
-            Linear.backward(null, got, db, dout, in, new float[no * ni], n, ni, no);
+            Linear.backward(null, got, db, dout, in, new float[no * ni], n, ni, no, false);
             assertArrayEquals(want, got, "ni " + ni + " no " + no + " n " + n);
         }
     }
