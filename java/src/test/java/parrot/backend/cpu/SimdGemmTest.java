@@ -9,18 +9,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Simd.gemm is bitwise its definition (each element summed over p in order by fused multiply-adds) for every
  * split of rows and columns between its register-blocked body, its row-vector tail and its scalar leftovers:
- * widths below, at and around one and two vectors, A plain and transposed (the weight-gradient layout).
+ * widths below, at and around one, two and four vectors (AVX-512's 6 × 4-vector tiles, then the 2-vector ones for
+ * the columns left), A plain and transposed (the weight-gradient layout), k below and over a cache block (KC = 128)
+ * and rows over a row block (RB = 48).
  */
 class SimdGemmTest {
     @Test
     void equalsOrderedFmaSumsForAllTailShapes() {
         java.util.Random rnd = new java.util.Random(3);
-        int[] ms = {1, 3, 4, 7, 8, 9, 13, 16, 21};
-        int[] ns = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 30, 36, 64};
+        int[] ms = {1, 3, 4, 7, 8, 9, 13, 16, 21, 53};
+        int[] ns = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 30, 36, 63, 64, 65, 80, 100, 128, 130};
         for (boolean transposed : new boolean[]{false, true})
             for (int m : ms)
                 for (int n : ns) {
-                    int k = 1 + rnd.nextInt(40);
+                    int k = rnd.nextInt(4) == 0 ? 120 + rnd.nextInt(160) : 1 + rnd.nextInt(40);
                     float[] a = new float[m * k], b = new float[k * n], c0 = new float[m * n];
                     for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
                     for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
