@@ -62,6 +62,12 @@ final class Scan {
     }
 
     private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
+    /**
+     * The backward's partial sums, kept per calling thread from one call to the next and zeroed by the tasks that
+     * fill them: allocated per call (~1.3 MB at the quickstart's Mamba layer), the JVM zeroed them on the calling
+     * thread while the other workers waited, the largest single-threaded stretch of a Mamba step (JFR).
+     */
+    private static final ThreadLocal<Work> PARTIALS = ThreadLocal.withInitial(Work::new);
 
     /** A's rows for channels d0..d0+nd−1, transposed to [N][nd] into at, so the innermost loops run over channels. */
     private static float[] aBlock(float[] at, float[] a, int d0, int nd, int n) {
@@ -229,17 +235,24 @@ final class Scan {
                          float[] a, float[] bm, float[] cm, float[] dSkip, float[] z, float[] dBias,
                          boolean softplus, int batch, int seqLen, int d, int n, int chunk, boolean zeroFirst) {
         int nb = blocks(d), nChunks = (seqLen + chunk - 1) / chunk, rows = batch * seqLen;
-        // per-task partial sums, reduced in a fixed order below
-        float[] pB = dbm == null ? null : new float[nb * rows * n];
-        float[] pC = dcm == null ? null : new float[nb * rows * n];
-        float[] pA = da == null ? null : new float[batch * d * n];
-        float[] pD = dDSkip == null ? null : new float[batch * d];
-        float[] pBias = dDBias == null ? null : new float[batch * d];
+        // per-task partial sums, reduced in a fixed order below; each task zeroes its own parts of pB, pC, pD and pBias
+        // (pA's it assigns)
+        Work part = PARTIALS.get();
+        float[] pB = dbm == null ? null : part.get(0, nb * rows * n);
+        float[] pC = dcm == null ? null : part.get(1, nb * rows * n);
+        float[] pA = da == null ? null : part.get(2, batch * d * n);
+        float[] pD = dDSkip == null ? null : part.get(3, batch * d);
+        float[] pBias = dDBias == null ? null : part.get(4, batch * d);
         Parallel.forRange(batch * nb, 1, (lo, hi) -> {
             Work w = WORK.get();
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
                 int sz = nd * n, steps = Math.min(chunk, seqLen);
+                int pLo = (blk * rows + b * seqLen) * n, pHi = pLo + seqLen * n;
+                if (pB != null) java.util.Arrays.fill(pB, pLo, pHi, 0f);
+                if (pC != null) java.util.Arrays.fill(pC, pLo, pHi, 0f);
+                if (pD != null) java.util.Arrays.fill(pD, b * d + d0, b * d + d1, 0f);
+                if (pBias != null) java.util.Arrays.fill(pBias, b * d + d0, b * d + d1, 0f);
                 if (zeroFirst)                              // this task's slices of du, dδ and dz (see below)
                     for (int row = b * seqLen; row < (b + 1) * seqLen; row++) {
                         if (du != null) java.util.Arrays.fill(du, row * d + d0, row * d + d1, 0f);
