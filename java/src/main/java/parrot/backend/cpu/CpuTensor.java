@@ -53,15 +53,12 @@ final class CpuTensor implements Tensor {
      * the worker that writes it). False leaves dst as it was; f(dst) then fills it as usual.
      */
     static boolean claimZero(Tensor dst, Tensor... inputs) {
-        if (!(dst instanceof CpuTensor c) || !c.zeroPending) return false;
-        for (Tensor in : inputs) if (in == dst) return false;
-        c.zeroPending = false;
-        return true;
+        return dst != null && claimZeroAll(new Tensor[]{dst}, inputs);
     }
 
     /**
      * claimZero for several outputs at once, all or none: true if every non-null one of dsts is pending and none
-     * is an input (nor given twice).
+     * is an input (nor given twice). With no non-null output there is nothing to fill, and it returns true.
      */
     static boolean claimZeroAll(Tensor[] dsts, Tensor... inputs) {
         for (int k = 0; k < dsts.length; k++) {
