@@ -28,6 +28,9 @@ import parrot.backend.AttentionSpec;
  * same bits. Run to run, JIT tier and thread count do not change them (IEEE operations and the polynomial exp
  * only). They differ from the plain loops' (which define the op, and which the float64 twin runs) by rounding.
  *
+ * <p>Heads with a narrow Hard-ALiBi window (w ≤ W/2) take {@link AttentionDiagonals} instead, which walks a block's
+ * w diagonals rather than its W + w − 1 keys and keeps P and dS for the key pass; the bits are the same.
+ *
  * <p>No method here takes or returns a vector (C2 boxes vectors passed to a helper it compiles on its own); the
  * polynomial exp is written out, as in {@link AttentionVectorOps}. Every score is biased and masked, with no
  * branch: a vector reassigned under an {@code if} (slope ≠ 0, a block that needs the mask) merges two values, which
@@ -52,16 +55,48 @@ final class AttentionQueryLanes {
     private AttentionQueryLanes() {
     }
 
-    /** T rounded up to whole vectors: the row length of the transposed heads (lanes past T hold zeros). */
+    /** T rounded up to whole vectors. */
     private static int padded(int seqLen) {
         return (seqLen + W - 1) / W * W;
+    }
+
+    /**
+     * The row length of a transposed head: W zeros, T positions, zeros up to tp, W more zeros (the diagonals read
+     * keys down to i0 − (W − 1) and queries up to T − 1 + W − 1).
+     */
+    private static int rowLength(int seqLen) {
+        return W + padded(seqLen) + W;
+    }
+
+    /** 0, ld, 2·ld, …: the offsets of W consecutive rows of stride ld, for gathers and scatters. */
+    private static int[] rows(int ld) {
+        int[] r = new int[W];
+        for (int i = 0; i < W; i++) r[i] = i * ld;
+        return r;
+    }
+
+    /**
+     * dst[dOff + d·ldt + t] = src[off + t·ld + d] for t &lt; T, d &lt; hd: one head's q, k, v or dO transposed, W rows
+     * a gather (rows = {@link #rows}(ld)) per dim, the last partial block a scalar loop. Gathers took a 64 × 8 head
+     * from 0.34 to 0.14 µs (AVX-512): the scalar loop spent most of a head's backward moving its four operands.
+     */
+    private static void transpose(float[] dst, int dOff, int ldt, float[] src, int off, int ld, int seqLen, int hd,
+                                  int[] rows) {
+        int t0 = 0;
+        for (; t0 + W <= seqLen; t0 += W)
+            for (int d = 0, o = dOff + t0, s = off + t0 * ld; d < hd; d++, o += ldt, s++)
+                FloatVector.fromArray(F, src, s, rows, 0).intoArray(dst, o);
+        for (int d = 0; d < hd; d++) {
+            int o = dOff + d * ldt, s = off + d;
+            for (int t = t0; t < seqLen; t++) dst[o + t] = src[s + t * ld];
+        }
     }
 
     /**
      * a[off + c·W ..] for c in [0, n) = exp(a − shift[..W]) lane by lane; below the exp's range (masked: −∞) exactly 0.
      * The vectors' sum (in c order) goes to sums[0..W).
      */
-    private static void exp(float[] a, int off, int n, float[] shift, float[] sums) {
+    static void exp(float[] a, int off, int n, float[] shift, float[] sums) {
         FloatVector sh = FloatVector.fromArray(F, shift, 0), acc = FloatVector.zero(F);
         for (int c = 0; c < n; c++) {
             int o = off + c * W;
@@ -124,10 +159,60 @@ final class AttentionQueryLanes {
         }
     }
 
-    /** dst[off + lane·ld + d] += acc[d·W + lane] for lanes &lt; n, d &lt; hd: a block's lanes back into rows. */
-    private static void addRows(float[] dst, int off, int ld, float[] acc, int n, int hd) {
+    /**
+     * dst[off + lane·ld + d] += acc[d·W + lane] for lanes &lt; n, d &lt; hd: a block's lanes back into rows; a whole
+     * block as a gather, add and scatter per dim (rows = {@link #rows}(ld)), the same sums as the scalar loop.
+     */
+    static void addRows(float[] dst, int off, int ld, float[] acc, int n, int hd, int[] rows) {
+        if (n == W) {
+            for (int d = 0; d < hd; d++)
+                FloatVector.fromArray(F, dst, off + d, rows, 0).add(FloatVector.fromArray(F, acc, d * W))
+                        .intoArray(dst, off + d, rows, 0);
+            return;
+        }
         for (int lane = 0; lane < n; lane++)
             for (int d = 0; d < hd; d++) dst[off + lane * ld + d] += acc[d * W + lane];
+    }
+
+    /**
+     * A block of n queries done: lse[lseOff + lane] = max + log(sum) and out[off + lane·ldo + d] =
+     * acc[d·W + lane] · (1 / sum[lane]) for lanes &lt; n, a whole block's rows as scatters (orows = rows(ldo)).
+     */
+    static void finish(float[] out, int off, int ldo, float[] lse, int lseOff, float[] acc, float[] max, float[] sum,
+                       int n, int hd, int[] orows) {
+        for (int lane = 0; lane < n; lane++) lse[lseOff + lane] = (float) (max[lane] + Math.log(sum[lane]));
+        if (n == W) {
+            FloatVector inv = FloatVector.broadcast(F, 1f).div(FloatVector.fromArray(F, sum, 0));
+            for (int d = 0; d < hd; d++)
+                FloatVector.fromArray(F, acc, d * W).mul(inv).intoArray(out, off + d, orows, 0);
+            return;
+        }
+        for (int lane = 0; lane < n; lane++) {
+            float inv = 1f / sum[lane];
+            for (int d = 0; d < hd; d++) out[off + lane * ldo + d] = acc[d * W + lane] * inv;
+        }
+    }
+
+    /**
+     * rowDot[t] = Σ_d dO[t, d]·O[t, d] (a product, then a sum, d increasing), W rows a vector: dOᵀ from dot, O
+     * gathered (orows = {@link #rows}(ldo)); the last partial block scalar, the same operations.
+     */
+    private static void rowDots(float[] rowDot, float[] dot, int rl, float[] out, int ob, int ldo, int seqLen, int hd,
+                                int[] orows) {
+        int t0 = 0;
+        for (; t0 + W <= seqLen; t0 += W) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++)
+                acc = acc.add(FloatVector.fromArray(F, dot, d * rl + W + t0)
+                        .mul(FloatVector.fromArray(F, out, ob + t0 * ldo + d, orows, 0)));
+            acc.intoArray(rowDot, t0);
+        }
+        for (int t = t0; t < seqLen; t++) {
+            int o = ob + t * ldo;
+            float sumDo = 0f;
+            for (int d = 0; d < hd; d++) sumDo += dot[d * rl + W + t] * out[o + d];
+            rowDot[t] = sumDo;
+        }
     }
 
     /**
@@ -190,26 +275,36 @@ final class AttentionQueryLanes {
 
     /** forward of pairs bh in [bhLo, bhHi), as Attention.forward. */
     static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi) {
-        int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, tp = padded(seqLen);
+        forward(out, lse, qkv, spec, seqLen, bhLo, bhHi, true);
+    }
+
+    /** diagonals false: every head on the broadcasting kernels (AttentionKernelsTest compares the two). */
+    static void forward(float[] out, float[] lse, float[] qkv, AttentionSpec spec, int seqLen, int bhLo, int bhHi,
+                        boolean diagonals) {
+        int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, rl = rowLength(seqLen);
         float scale = AttentionVectorOps.scale(hd);
-        float[] qt = new float[hd * tp], s = new float[seqLen * W], acc = new float[hd * W];
-        float[] max = new float[W], sum = new float[W];
+        float[] qt = new float[hd * rl], kt = new float[hd * rl], vt = new float[hd * rl];
+        float[] s = new float[seqLen * W], acc = new float[hd * W], max = new float[W], sum = new float[W];
+        int[] rows = rows(ld), orows = rows(ldo);
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
+            int ob = b * seqLen * ldo + h * hd;
             float slope = (float) spec.slope(h), wl = w > 0 ? w : Float.POSITIVE_INFINITY;
-            AttentionVectorOps.transpose(qt, tp, qkv, base, ld, seqLen, hd);
+            transpose(qt, W, rl, qkv, base, ld, seqLen, hd, rows);
+            if (diagonals && AttentionDiagonals.applies(w)) {
+                transpose(kt, W, rl, qkv, base + hd, ld, seqLen, hd, rows);
+                transpose(vt, W, rl, qkv, base + 2 * hd, ld, seqLen, hd, rows);
+                AttentionDiagonals.forwardHead(out, ob, ldo, lse, bh * seqLen, qt, kt, vt, rl, hd, seqLen, w, scale,
+                        slope, s, acc, max, sum, orows);
+                continue;
+            }
             for (int i0 = 0; i0 < seqLen; i0 += W) {
                 int n = Math.min(W, seqLen - i0), jLo = w > 0 ? Math.max(0, i0 - w + 1) : 0, nk = i0 + n - jLo;
-                products(s, nk, qt, i0, tp, qkv, base + hd + jLo * ld, ld, hd);      // S = Q·Kᵀ
+                products(s, nk, qt, W + i0, rl, qkv, base + hd + jLo * ld, ld, hd);     // S = Q·Kᵀ
                 scores(s, max, nk, i0, jLo, scale, slope, wl);
                 exp(s, 0, nk, max, sum);
                 weighted(acc, s, nk, qkv, base + 2 * hd + jLo * ld, ld, hd);           // Oᵀ = Σ_j v_j·P[j]
-                for (int lane = 0; lane < n; lane++) {
-                    int i = i0 + lane, oo = (b * seqLen + i) * ldo + h * hd;
-                    lse[bh * seqLen + i] = (float) (max[lane] + Math.log(sum[lane]));
-                    float inv = 1f / sum[lane];
-                    for (int d = 0; d < hd; d++) out[oo + d] = acc[d * W + lane] * inv;
-                }
+                finish(out, ob + i0 * ldo, ldo, lse, bh * seqLen + i0, acc, max, sum, n, hd, orows);
             }
         }
     }
@@ -217,44 +312,56 @@ final class AttentionQueryLanes {
     /** backward of pairs bh in [bhLo, bhHi), accumulating into dqkv, as Attention.backward. */
     static void backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
                          int seqLen, int bhLo, int bhHi) {
-        int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads, tp = padded(seqLen);
+        backward(dqkv, dout, qkv, out, lse, spec, seqLen, bhLo, bhHi, true);
+    }
+
+    /** diagonals false: every head on the broadcasting kernels, as forward. */
+    static void backward(float[] dqkv, float[] dout, float[] qkv, float[] out, float[] lse, AttentionSpec spec,
+                         int seqLen, int bhLo, int bhHi, boolean diagonals) {
+        int heads = spec.heads(), hd = spec.headDim(), ld = 3 * hd * heads, ldo = hd * heads;
+        int tp = padded(seqLen), rl = rowLength(seqLen), pl = tp + W;
         float scale = AttentionVectorOps.scale(hd);
-        float[] qt = new float[hd * tp], dot = new float[hd * tp], kt = new float[hd * tp], vt = new float[hd * tp];
+        float[] qt = new float[hd * rl], dot = new float[hd * rl], kt = new float[hd * rl], vt = new float[hd * rl];
         float[] l = new float[tp], rowDot = new float[tp], p = new float[seqLen * W], ds = new float[seqLen * W];
-        float[] acc = new float[hd * W];
+        float[] acc = new float[hd * W], pd = null, dsd = null;
+        int[] rows = rows(ld), orows = rows(ldo);
         for (int bh = bhLo; bh < bhHi; bh++) {
             int b = bh / heads, h = bh % heads, w = spec.window(h), base = b * seqLen * ld + h * 3 * hd;
             int kb = base + hd, vb = base + 2 * hd, ob = b * seqLen * ldo + h * hd;
             float slope = (float) spec.slope(h), wl = w > 0 ? w : Float.POSITIVE_INFINITY;
-            AttentionVectorOps.transpose(qt, tp, qkv, base, ld, seqLen, hd);
-            AttentionVectorOps.transpose(kt, tp, qkv, kb, ld, seqLen, hd);
-            AttentionVectorOps.transpose(vt, tp, qkv, vb, ld, seqLen, hd);
-            AttentionVectorOps.transpose(dot, tp, dout, ob, ldo, seqLen, hd);
-            for (int t = 0; t < seqLen; t++) {
-                int o = ob + t * ldo;
-                float sumDo = 0f;
-                for (int d = 0; d < hd; d++) sumDo += dout[o + d] * out[o + d];            // rowsum(dO∘O)
-                rowDot[t] = sumDo;
-                l[t] = lse[bh * seqLen + t];
+            transpose(qt, W, rl, qkv, base, ld, seqLen, hd, rows);
+            transpose(kt, W, rl, qkv, kb, ld, seqLen, hd, rows);
+            transpose(vt, W, rl, qkv, vb, ld, seqLen, hd, rows);
+            transpose(dot, W, rl, dout, ob, ldo, seqLen, hd, orows);
+            rowDots(rowDot, dot, rl, out, ob, ldo, seqLen, hd, orows);
+            System.arraycopy(lse, bh * seqLen, l, 0, seqLen);
+            if (diagonals && AttentionDiagonals.applies(w)) {
+                if (pd == null) {            // P and dS by diagonal; queries past tp stay zero for the key blocks
+                    pd = new float[Math.min(W / 2, seqLen) * pl];
+                    dsd = new float[pd.length];
+                }
+                AttentionDiagonals.backwardHead(dqkv, base, kb, vb, ld, qt, kt, vt, dot, rl, hd, l, rowDot, seqLen, w,
+                        scale, slope, pd, dsd, pl, acc, rows);
+                continue;
             }
             for (int i0 = 0; i0 < seqLen; i0 += W) {                   // queries on the lanes: dS, then dQ
                 int n = Math.min(W, seqLen - i0), jLo = w > 0 ? Math.max(0, i0 - w + 1) : 0, nk = i0 + n - jLo;
-                products(p, nk, qt, i0, tp, qkv, kb + jLo * ld, ld, hd);             // S = Q·Kᵀ
-                products(ds, nk, dot, i0, tp, qkv, vb + jLo * ld, ld, hd);           // dP = dO·Vᵀ
+                products(p, nk, qt, W + i0, rl, qkv, kb + jLo * ld, ld, hd);          // S = Q·Kᵀ
+                products(ds, nk, dot, W + i0, rl, qkv, vb + jLo * ld, ld, hd);        // dP = dO·Vᵀ
                 queryLanes(p, ds, nk, i0, jLo, l, rowDot, scale, slope, wl);
                 weighted(acc, ds, nk, qkv, kb + jLo * ld, ld, hd);                   // dQᵀ = Σ_j k_j·dS[j]
-                addRows(dqkv, base + i0 * ld, ld, acc, n, hd);
+                addRows(dqkv, base + i0 * ld, ld, acc, n, hd, rows);
             }
             for (int j0 = 0; j0 < seqLen; j0 += W) {                   // keys on the lanes: P and dS again, dV, dK
                 int n = Math.min(W, seqLen - j0), iLo = j0;
                 int iHi = w > 0 ? Math.min(seqLen - 1, j0 + W - 1 + w - 1) : seqLen - 1, nq = iHi - iLo + 1;
-                products(p, nq, kt, j0, tp, qkv, base + iLo * ld, ld, hd);           // S = Q·Kᵀ
-                products(ds, nq, vt, j0, tp, dout, ob + iLo * ldo, ldo, hd);         // dP = dO·Vᵀ
+                products(p, nq, kt, W + j0, rl, qkv, base + iLo * ld, ld, hd);        // S = Q·Kᵀ
+                products(ds, nq, vt, W + j0, rl, dout, ob + iLo * ldo, ldo, hd);      // dP = dO·Vᵀ
                 keyLanes(p, ds, nq, j0, iLo, l, rowDot, scale, slope, wl);
                 weighted(acc, p, nq, dout, ob + iLo * ldo, ldo, hd);                 // dVᵀ = Σ_i dO_i·P[i]
-                addRows(dqkv, vb + j0 * ld, ld, acc, n, hd);
+                addRows(dqkv, vb + j0 * ld, ld, acc, n, hd, rows);
                 weighted(acc, ds, nq, qkv, base + iLo * ld, ld, hd);                 // dKᵀ = Σ_i q_i·dS[i]
-                addRows(dqkv, kb + j0 * ld, ld, acc, n, hd);
+                addRows(dqkv, kb + j0 * ld, ld, acc, n, hd, rows);
             }
         }
     }
