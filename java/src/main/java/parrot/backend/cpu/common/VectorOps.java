@@ -75,20 +75,33 @@ final class VectorOps implements Simd.Ops {
     @Override
     public boolean gemm(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo, int ldb,
                         int m, int k, int n) {
-        int nv = n - n % F.length();                    // columns nv..n−1: fewer than a vector, done over rows
+        int w = F.length(), nv = n - n % w;           // columns nv..n−1: fewer than a vector, done over rows
         // Cache blocking: KC steps of p, RB rows and JB columns at a time, so B's KC×JB strip stays in L1 while
         // every row block uses it and A's RB×KC block stays there while the strips pass. Each element of C still
         // sums its p in order (a block's partial sum is stored and reloaded exactly), so the bits do not change.
-        for (int p0 = 0; p0 < k; p0 += KC) {
-            int kc = Math.min(KC, k - p0);
-            for (int r0 = 0; r0 < m; r0 += RB) {
-                int r1 = Math.min(m, r0 + RB);
-                for (int j0 = 0; j0 < nv; j0 += JB) {
-                    int nj = Math.min(JB, nv - j0);
-                    int cb = co + j0, ab = ao + p0 * aps, bb = bo + p0 * ldb + j0, r = r0;
-                    for (; r + 6 <= r1; r += 6) gemmRows6(c, cb + r * ldc, ldc, a, ab + r * lda, lda, aps, b, bb, ldb, kc, nj);
-                    for (; r + 4 <= r1; r += 4) gemmRows4(c, cb + r * ldc, ldc, a, ab + r * lda, lda, aps, b, bb, ldb, kc, nj);
-                    for (; r < r1; r++) gemmRow(c, cb + r * ldc, a, ab + r * lda, aps, b, bb, ldb, kc, nj);
+        // Where A runs along p (aps = 1: the forward's and the input gradient's products, hundreds of rows a call)
+        // B's KC-row block is packed first, strip by strip ([strip][p][JB]): the 6-row kernel then reads it at
+        // p·JB, a constant stride, so C2 drops its per-load range checks (read in place at p·ldb the inner loop kept
+        // a compare and branch, and a reload of spilled offsets, for every one of its eight loads). The weight
+        // gradient's calls have a dozen rows each: packing all of B for them cost more than it saved.
+        if (nv > 0) {
+            int strips = (nv + JB - 1) / JB;
+            boolean packed = aps == 1 && m >= RB;
+            float[] pb = packed ? packBuffer(strips * Math.min(KC, k) * JB) : null;
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                if (packed) pack(pb, b, bo + p0 * ldb, ldb, kc, nv);
+                for (int r0 = 0; r0 < m; r0 += RB) {
+                    int r1 = Math.min(m, r0 + RB);
+                    for (int st = 0; st < strips; st++) {
+                        int j0 = st * JB, nj = Math.min(JB, nv - j0);
+                        float[] bs = packed ? pb : b;
+                        int bb = packed ? st * kc * JB : bo + p0 * ldb + j0, bld = packed ? JB : ldb;
+                        int cb = co + j0, ab = ao + p0 * aps, r = r0;
+                        for (; r + 6 <= r1; r += 6) gemmRows6(c, cb + r * ldc, ldc, a, ab + r * lda, lda, aps, bs, bb, bld, kc, nj);
+                        for (; r + 4 <= r1; r += 4) gemmRows4(c, cb + r * ldc, ldc, a, ab + r * lda, lda, aps, bs, bb, bld, kc, nj);
+                        for (; r < r1; r++) gemmRow(c, cb + r * ldc, a, ab + r * lda, aps, bs, bb, bld, kc, nj);
+                    }
                 }
             }
         }
@@ -96,29 +109,49 @@ final class VectorOps implements Simd.Ops {
         return true;
     }
 
+    /** Per thread, the packed block of B (grown on demand, never shrunk: a few hundred KB at most). */
+    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[][]{new float[0]});
+
+    private static float[] packBuffer(int size) {
+        float[][] holder = PACKED.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
+    }
+
+    /** pb[(st·kc + p)·JB + j] = b[bo + p·ldb + st·JB + j] for p &lt; kc, st·JB + j &lt; nv (a multiple of W). */
+    private static void pack(float[] pb, float[] b, int bo, int ldb, int kc, int nv) {
+        int w = F.length();
+        for (int p = 0; p < kc; p++) {
+            int src = bo + p * ldb;
+            for (int j = 0; j < nv; j += w) {
+                int st = j / JB;
+                FloatVector.fromArray(F, b, src + j).intoArray(pb, (st * kc + p) * JB + j - st * JB);
+            }
+        }
+    }
+
     /**
-     * Columns nv..n−1 (fewer than a vector): B's tail columns copied into a zero-padded k × W panel and C's into an
-     * m × W one, then the same register-blocked kernels as the body, one vector of columns wide; the padding
-     * columns compute sums of zeros and are dropped. Each kept element is still summed over p in order by fused
-     * multiply-adds, so the bits are those of the scalar definition, and A is read where it lies (the earlier
-     * row-vector tail copied 8 rows of A, k values each, for every 8 rows: most of x_proj's 4-column and
-     * dt_proj's 4-column products went to that copy).
+     * Columns nv..n−1 (fewer than a vector): B's tail columns copied into a zero-padded k × JB panel (its first W
+     * columns used, the kernels' packed layout) and C's into an m × W one, then the same register-blocked kernels
+     * as the body, one vector of columns wide; the padding columns compute sums of zeros and are dropped. Each kept
+     * element is still summed over p in order by fused multiply-adds, so the bits are those of the scalar
+     * definition, and A is read where it lies.
      */
     private static void paddedTail(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
                                    int ldb, int m, int k, int nv, int n) {
         int w = F.length(), nt = n - nv;
-        float[] bt = new float[k * w], ct = new float[m * w];
+        float[] bt = new float[k * JB], ct = new float[m * w];
         for (int p = 0; p < k; p++)                     // plain loops: fewer than W floats a row, where a
-            for (int j = 0; j < nt; j++) bt[p * w + j] = b[bo + p * ldb + nv + j];   // System.arraycopy call costs more
+            for (int j = 0; j < nt; j++) bt[p * JB + j] = b[bo + p * ldb + nv + j];   // System.arraycopy call costs more
         for (int r = 0; r < m; r++)
             for (int j = 0; j < nt; j++) ct[r * w + j] = c[co + r * ldc + nv + j];
         for (int r0 = 0; r0 < m; r0 += RB) {
             int r1 = Math.min(m, r0 + RB);
             for (int p0 = 0; p0 < k; p0 += KC) {
-                int kc = Math.min(KC, k - p0), r = r0, ab = ao + p0 * aps, bb = p0 * w;
-                for (; r + 6 <= r1; r += 6) gemmRows6(ct, r * w, w, a, ab + r * lda, lda, aps, bt, bb, w, kc, w);
-                for (; r + 4 <= r1; r += 4) gemmRows4(ct, r * w, w, a, ab + r * lda, lda, aps, bt, bb, w, kc, w);
-                for (; r < r1; r++) gemmRow(ct, r * w, a, ab + r * lda, aps, bt, bb, w, kc, w);
+                int kc = Math.min(KC, k - p0), r = r0, ab = ao + p0 * aps, bb = p0 * JB;
+                for (; r + 6 <= r1; r += 6) gemmRows6(ct, r * w, w, a, ab + r * lda, lda, aps, bt, bb, JB, kc, w);
+                for (; r + 4 <= r1; r += 4) gemmRows4(ct, r * w, w, a, ab + r * lda, lda, aps, bt, bb, JB, kc, w);
+                for (; r < r1; r++) gemmRow(ct, r * w, a, ab + r * lda, aps, bt, bb, JB, kc, w);
             }
         }
         for (int r = 0; r < m; r++)
@@ -130,21 +163,76 @@ final class VectorOps implements Simd.Ops {
     private static final int KC = 128, RB = 48;
     private static final int JB = 2 * F.length();
 
-    /** Six rows of C, 2 vectors of columns at a time (12 accumulators); leftover columns as 4 + 2 rows. */
-    private static void gemmRows6(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+    /**
+     * Six rows of C, n = JB or W columns (one packed strip of B at pb[pbo + p·JB ..]). The 2-vector tile (12
+     * accumulators) has a loop for each way A is laid out, so that its six scalars a p are addresses C2 can check
+     * once: along p (aps = 1: the forward's and the input gradient's A, rows of the input or of dout), along the
+     * rows (lda = 1: the weight gradient's doutᵀ, six neighbours of one row of dout), or neither.
+     */
+    private static void gemmRows6(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] pb, int pbo,
                                   int ldb, int k, int n) {
-        int w = F.length(), j = 0;
+        int w = F.length();
         int c0 = co, c1 = co + ldc, c2 = co + 2 * ldc, c3 = co + 3 * ldc, c4 = co + 4 * ldc, c5 = co + 5 * ldc;
-        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, a4 = ao + 4 * lda, a5 = ao + 5 * lda;
-        for (; j + 2 * w <= n; j += 2 * w) {
-            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), y0 = FloatVector.fromArray(F, c, c0 + j + w);
-            FloatVector x1 = FloatVector.fromArray(F, c, c1 + j), y1 = FloatVector.fromArray(F, c, c1 + j + w);
-            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), y2 = FloatVector.fromArray(F, c, c2 + j + w);
-            FloatVector x3 = FloatVector.fromArray(F, c, c3 + j), y3 = FloatVector.fromArray(F, c, c3 + j + w);
-            FloatVector x4 = FloatVector.fromArray(F, c, c4 + j), y4 = FloatVector.fromArray(F, c, c4 + j + w);
-            FloatVector x5 = FloatVector.fromArray(F, c, c5 + j), y5 = FloatVector.fromArray(F, c, c5 + j + w);
-            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
-                FloatVector bx = FloatVector.fromArray(F, b, bp), by = FloatVector.fromArray(F, b, bp + w);
+        if (n < JB) {
+            gemmRows6One(c, co, ldc, a, ao, lda, aps, pb, pbo, ldb, k);
+            return;
+        }
+        FloatVector x0 = FloatVector.fromArray(F, c, c0), y0 = FloatVector.fromArray(F, c, c0 + w);
+        FloatVector x1 = FloatVector.fromArray(F, c, c1), y1 = FloatVector.fromArray(F, c, c1 + w);
+        FloatVector x2 = FloatVector.fromArray(F, c, c2), y2 = FloatVector.fromArray(F, c, c2 + w);
+        FloatVector x3 = FloatVector.fromArray(F, c, c3), y3 = FloatVector.fromArray(F, c, c3 + w);
+        FloatVector x4 = FloatVector.fromArray(F, c, c4), y4 = FloatVector.fromArray(F, c, c4 + w);
+        FloatVector x5 = FloatVector.fromArray(F, c, c5), y5 = FloatVector.fromArray(F, c, c5 + w);
+        if (aps == 1 && ldb == JB) {
+            int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, a4 = ao + 4 * lda, a5 = ao + 5 * lda;
+            for (int p = 0; p < k; p++) {
+                int bp = pbo + p * JB;
+                FloatVector bx = FloatVector.fromArray(F, pb, bp), by = FloatVector.fromArray(F, pb, bp + w);
+                FloatVector v = FloatVector.broadcast(F, a[a0 + p]);
+                x0 = bx.fma(v, x0);
+                y0 = by.fma(v, y0);
+                v = FloatVector.broadcast(F, a[a1 + p]);
+                x1 = bx.fma(v, x1);
+                y1 = by.fma(v, y1);
+                v = FloatVector.broadcast(F, a[a2 + p]);
+                x2 = bx.fma(v, x2);
+                y2 = by.fma(v, y2);
+                v = FloatVector.broadcast(F, a[a3 + p]);
+                x3 = bx.fma(v, x3);
+                y3 = by.fma(v, y3);
+                v = FloatVector.broadcast(F, a[a4 + p]);
+                x4 = bx.fma(v, x4);
+                y4 = by.fma(v, y4);
+                v = FloatVector.broadcast(F, a[a5 + p]);
+                x5 = bx.fma(v, x5);
+                y5 = by.fma(v, y5);
+            }
+        } else if (lda == 1) {
+            for (int p = 0, x = ao, bp = pbo; p < k; p++, x += aps, bp += ldb) {
+                FloatVector bx = FloatVector.fromArray(F, pb, bp), by = FloatVector.fromArray(F, pb, bp + w);
+                FloatVector v = FloatVector.broadcast(F, a[x]);
+                x0 = bx.fma(v, x0);
+                y0 = by.fma(v, y0);
+                v = FloatVector.broadcast(F, a[x + 1]);
+                x1 = bx.fma(v, x1);
+                y1 = by.fma(v, y1);
+                v = FloatVector.broadcast(F, a[x + 2]);
+                x2 = bx.fma(v, x2);
+                y2 = by.fma(v, y2);
+                v = FloatVector.broadcast(F, a[x + 3]);
+                x3 = bx.fma(v, x3);
+                y3 = by.fma(v, y3);
+                v = FloatVector.broadcast(F, a[x + 4]);
+                x4 = bx.fma(v, x4);
+                y4 = by.fma(v, y4);
+                v = FloatVector.broadcast(F, a[x + 5]);
+                x5 = bx.fma(v, x5);
+                y5 = by.fma(v, y5);
+            }
+        } else {
+            int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, a4 = ao + 4 * lda, a5 = ao + 5 * lda;
+            for (int p = 0, ap = 0, bp = pbo; p < k; p++, ap += aps, bp += ldb) {
+                FloatVector bx = FloatVector.fromArray(F, pb, bp), by = FloatVector.fromArray(F, pb, bp + w);
                 FloatVector v = FloatVector.broadcast(F, a[a0 + ap]);
                 x0 = bx.fma(v, x0);
                 y0 = by.fma(v, y0);
@@ -164,60 +252,59 @@ final class VectorOps implements Simd.Ops {
                 x5 = bx.fma(v, x5);
                 y5 = by.fma(v, y5);
             }
-            x0.intoArray(c, c0 + j);
-            y0.intoArray(c, c0 + j + w);
-            x1.intoArray(c, c1 + j);
-            y1.intoArray(c, c1 + j + w);
-            x2.intoArray(c, c2 + j);
-            y2.intoArray(c, c2 + j + w);
-            x3.intoArray(c, c3 + j);
-            y3.intoArray(c, c3 + j + w);
-            x4.intoArray(c, c4 + j);
-            y4.intoArray(c, c4 + j + w);
-            x5.intoArray(c, c5 + j);
-            y5.intoArray(c, c5 + j + w);
         }
-        if (j + w <= n) {            // one vector left: six independent chains (4 + 1 + 1 rows left two single chains)
-            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), x1 = FloatVector.fromArray(F, c, c1 + j);
-            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), x3 = FloatVector.fromArray(F, c, c3 + j);
-            FloatVector x4 = FloatVector.fromArray(F, c, c4 + j), x5 = FloatVector.fromArray(F, c, c5 + j);
-            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
-                FloatVector bx = FloatVector.fromArray(F, b, bp);
-                x0 = bx.fma(FloatVector.broadcast(F, a[a0 + ap]), x0);
-                x1 = bx.fma(FloatVector.broadcast(F, a[a1 + ap]), x1);
-                x2 = bx.fma(FloatVector.broadcast(F, a[a2 + ap]), x2);
-                x3 = bx.fma(FloatVector.broadcast(F, a[a3 + ap]), x3);
-                x4 = bx.fma(FloatVector.broadcast(F, a[a4 + ap]), x4);
-                x5 = bx.fma(FloatVector.broadcast(F, a[a5 + ap]), x5);
-            }
-            x0.intoArray(c, c0 + j);
-            x1.intoArray(c, c1 + j);
-            x2.intoArray(c, c2 + j);
-            x3.intoArray(c, c3 + j);
-            x4.intoArray(c, c4 + j);
-            x5.intoArray(c, c5 + j);
-            j += w;
-        }
-        if (j < n) {
-            gemmRows4(c, co + j, ldc, a, ao, lda, aps, b, bo + j, ldb, k, n - j);
-            gemmRow(c, c4 + j, a, a4, aps, b, bo + j, ldb, k, n - j);
-            gemmRow(c, c5 + j, a, a5, aps, b, bo + j, ldb, k, n - j);
-        }
+        x0.intoArray(c, c0);
+        y0.intoArray(c, c0 + w);
+        x1.intoArray(c, c1);
+        y1.intoArray(c, c1 + w);
+        x2.intoArray(c, c2);
+        y2.intoArray(c, c2 + w);
+        x3.intoArray(c, c3);
+        y3.intoArray(c, c3 + w);
+        x4.intoArray(c, c4);
+        y4.intoArray(c, c4 + w);
+        x5.intoArray(c, c5);
+        y5.intoArray(c, c5 + w);
     }
 
-    /** Four rows of C: 2 vectors of columns at a time (8 accumulators), then 1, then scalar columns. */
-    private static void gemmRows4(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
+    /** Six rows of C, one vector of columns: six independent chains (4 + 1 + 1 rows left two single chains). */
+    private static void gemmRows6One(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] pb,
+                                     int pbo, int ldb, int k) {
+        int c0 = co, c1 = co + ldc, c2 = co + 2 * ldc, c3 = co + 3 * ldc, c4 = co + 4 * ldc, c5 = co + 5 * ldc;
+        int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, a4 = ao + 4 * lda, a5 = ao + 5 * lda;
+        FloatVector x0 = FloatVector.fromArray(F, c, c0), x1 = FloatVector.fromArray(F, c, c1);
+        FloatVector x2 = FloatVector.fromArray(F, c, c2), x3 = FloatVector.fromArray(F, c, c3);
+        FloatVector x4 = FloatVector.fromArray(F, c, c4), x5 = FloatVector.fromArray(F, c, c5);
+        for (int p = 0, ap = 0, bp = pbo; p < k; p++, ap += aps, bp += ldb) {
+            FloatVector bx = FloatVector.fromArray(F, pb, bp);
+            x0 = bx.fma(FloatVector.broadcast(F, a[a0 + ap]), x0);
+            x1 = bx.fma(FloatVector.broadcast(F, a[a1 + ap]), x1);
+            x2 = bx.fma(FloatVector.broadcast(F, a[a2 + ap]), x2);
+            x3 = bx.fma(FloatVector.broadcast(F, a[a3 + ap]), x3);
+            x4 = bx.fma(FloatVector.broadcast(F, a[a4 + ap]), x4);
+            x5 = bx.fma(FloatVector.broadcast(F, a[a5 + ap]), x5);
+        }
+        x0.intoArray(c, c0);
+        x1.intoArray(c, c1);
+        x2.intoArray(c, c2);
+        x3.intoArray(c, c3);
+        x4.intoArray(c, c4);
+        x5.intoArray(c, c5);
+    }
+
+    /** Four rows of C, n = JB or W columns of a packed strip: 8 accumulators, or 4. */
+    private static void gemmRows4(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] pb, int pbo,
                                   int ldb, int k, int n) {
-        int w = F.length(), j = 0;
+        int w = F.length();
         int c0 = co, c1 = co + ldc, c2 = co + 2 * ldc, c3 = co + 3 * ldc;
         int a0 = ao, a1 = ao + lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda;
-        for (; j + 2 * w <= n; j += 2 * w) {
-            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), y0 = FloatVector.fromArray(F, c, c0 + j + w);
-            FloatVector x1 = FloatVector.fromArray(F, c, c1 + j), y1 = FloatVector.fromArray(F, c, c1 + j + w);
-            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), y2 = FloatVector.fromArray(F, c, c2 + j + w);
-            FloatVector x3 = FloatVector.fromArray(F, c, c3 + j), y3 = FloatVector.fromArray(F, c, c3 + j + w);
-            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
-                FloatVector bx = FloatVector.fromArray(F, b, bp), by = FloatVector.fromArray(F, b, bp + w);
+        if (n == JB) {
+            FloatVector x0 = FloatVector.fromArray(F, c, c0), y0 = FloatVector.fromArray(F, c, c0 + w);
+            FloatVector x1 = FloatVector.fromArray(F, c, c1), y1 = FloatVector.fromArray(F, c, c1 + w);
+            FloatVector x2 = FloatVector.fromArray(F, c, c2), y2 = FloatVector.fromArray(F, c, c2 + w);
+            FloatVector x3 = FloatVector.fromArray(F, c, c3), y3 = FloatVector.fromArray(F, c, c3 + w);
+            for (int p = 0, ap = 0, bp = pbo; p < k; p++, ap += aps, bp += ldb) {
+                FloatVector bx = FloatVector.fromArray(F, pb, bp), by = FloatVector.fromArray(F, pb, bp + w);
                 FloatVector v = FloatVector.broadcast(F, a[a0 + ap]);
                 x0 = bx.fma(v, x0);
                 y0 = by.fma(v, y0);
@@ -231,64 +318,50 @@ final class VectorOps implements Simd.Ops {
                 x3 = bx.fma(v, x3);
                 y3 = by.fma(v, y3);
             }
-            x0.intoArray(c, c0 + j);
-            y0.intoArray(c, c0 + j + w);
-            x1.intoArray(c, c1 + j);
-            y1.intoArray(c, c1 + j + w);
-            x2.intoArray(c, c2 + j);
-            y2.intoArray(c, c2 + j + w);
-            x3.intoArray(c, c3 + j);
-            y3.intoArray(c, c3 + j + w);
+            x0.intoArray(c, c0);
+            y0.intoArray(c, c0 + w);
+            x1.intoArray(c, c1);
+            y1.intoArray(c, c1 + w);
+            x2.intoArray(c, c2);
+            y2.intoArray(c, c2 + w);
+            x3.intoArray(c, c3);
+            y3.intoArray(c, c3 + w);
+            return;
         }
-        for (; j + w <= n; j += w) {
-            FloatVector x0 = FloatVector.fromArray(F, c, c0 + j), x1 = FloatVector.fromArray(F, c, c1 + j);
-            FloatVector x2 = FloatVector.fromArray(F, c, c2 + j), x3 = FloatVector.fromArray(F, c, c3 + j);
-            for (int p = 0, ap = 0, bp = bo + j; p < k; p++, ap += aps, bp += ldb) {
-                FloatVector bx = FloatVector.fromArray(F, b, bp);
-                x0 = bx.fma(FloatVector.broadcast(F, a[a0 + ap]), x0);
-                x1 = bx.fma(FloatVector.broadcast(F, a[a1 + ap]), x1);
-                x2 = bx.fma(FloatVector.broadcast(F, a[a2 + ap]), x2);
-                x3 = bx.fma(FloatVector.broadcast(F, a[a3 + ap]), x3);
-            }
-            x0.intoArray(c, c0 + j);
-            x1.intoArray(c, c1 + j);
-            x2.intoArray(c, c2 + j);
-            x3.intoArray(c, c3 + j);
+        FloatVector x0 = FloatVector.fromArray(F, c, c0), x1 = FloatVector.fromArray(F, c, c1);
+        FloatVector x2 = FloatVector.fromArray(F, c, c2), x3 = FloatVector.fromArray(F, c, c3);
+        for (int p = 0, ap = 0, bp = pbo; p < k; p++, ap += aps, bp += ldb) {
+            FloatVector bx = FloatVector.fromArray(F, pb, bp);
+            x0 = bx.fma(FloatVector.broadcast(F, a[a0 + ap]), x0);
+            x1 = bx.fma(FloatVector.broadcast(F, a[a1 + ap]), x1);
+            x2 = bx.fma(FloatVector.broadcast(F, a[a2 + ap]), x2);
+            x3 = bx.fma(FloatVector.broadcast(F, a[a3 + ap]), x3);
         }
-        if (j < n)
-            for (int r = 0; r < 4; r++) gemmTail(c, co + r * ldc, a, ao + r * lda, aps, b, bo, ldb, k, j, n);
+        x0.intoArray(c, c0);
+        x1.intoArray(c, c1);
+        x2.intoArray(c, c2);
+        x3.intoArray(c, c3);
     }
 
-    private static void gemmRow(float[] c, int co, float[] a, int ao, int aps, float[] b, int bo, int ldb, int k,
+    /** One row of C, n = JB or W columns of a packed strip: two independent FMA chains, or one. */
+    private static void gemmRow(float[] c, int co, float[] a, int ao, int aps, float[] pb, int pbo, int ldb, int k,
                                 int n) {
-        int w = F.length(), j = 0;
-        for (; j + 2 * w <= n; j += 2 * w) {           // two independent FMA chains, not one
-            FloatVector x = FloatVector.fromArray(F, c, co + j), y = FloatVector.fromArray(F, c, co + j + w);
-            for (int p = 0, bp = bo + j; p < k; p++, bp += ldb) {
+        int w = F.length();
+        if (n == JB) {
+            FloatVector x = FloatVector.fromArray(F, c, co), y = FloatVector.fromArray(F, c, co + w);
+            for (int p = 0, bp = pbo; p < k; p++, bp += ldb) {
                 FloatVector v = FloatVector.broadcast(F, a[ao + p * aps]);
-                x = FloatVector.fromArray(F, b, bp).fma(v, x);
-                y = FloatVector.fromArray(F, b, bp + w).fma(v, y);
+                x = FloatVector.fromArray(F, pb, bp).fma(v, x);
+                y = FloatVector.fromArray(F, pb, bp + w).fma(v, y);
             }
-            x.intoArray(c, co + j);
-            y.intoArray(c, co + j + w);
+            x.intoArray(c, co);
+            y.intoArray(c, co + w);
+            return;
         }
-        for (; j + w <= n; j += w) {
-            FloatVector x = FloatVector.fromArray(F, c, co + j);
-            for (int p = 0, bp = bo + j; p < k; p++, bp += ldb)
-                x = FloatVector.fromArray(F, b, bp).fma(FloatVector.broadcast(F, a[ao + p * aps]), x);
-            x.intoArray(c, co + j);
-        }
-        gemmTail(c, co, a, ao, aps, b, bo, ldb, k, j, n);
-    }
-
-    /** Columns j0..n−1 of one row, scalar, with the same fused multiply-adds in the same order. */
-    private static void gemmTail(float[] c, int co, float[] a, int ao, int aps, float[] b, int bo, int ldb, int k,
-                                 int j0, int n) {
-        for (int j = j0; j < n; j++) {
-            float x = c[co + j];
-            for (int p = 0; p < k; p++) x = Math.fma(a[ao + p * aps], b[bo + p * ldb + j], x);
-            c[co + j] = x;
-        }
+        FloatVector x = FloatVector.fromArray(F, c, co);
+        for (int p = 0, bp = pbo; p < k; p++, bp += ldb)
+            x = FloatVector.fromArray(F, pb, bp).fma(FloatVector.broadcast(F, a[ao + p * aps]), x);
+        x.intoArray(c, co);
     }
 
     /*
