@@ -33,9 +33,11 @@ final class GeluVectorOps {
     private GeluVectorOps() {
     }
 
+    private static final Scratch CDF = new Scratch(1);
+
     /** out = x·Φ(x) = x·cdf(x), per block: the cdf into scratch, then the product (out may be in). */
     static void forward(float[] out, int oo, float[] in, int io, int n) {
-        float[] c = new float[Math.min(n, BLOCK)];
+        float[] c = CDF.get(0, Math.min(n, BLOCK));
         for (int b0 = 0; b0 < n; b0 += BLOCK) {
             int nb = Math.min(BLOCK, n - b0), i = 0;
             cdf(c, 0, in, io + b0, nb);
@@ -47,7 +49,7 @@ final class GeluVectorOps {
 
     /** din += dout·(cdf(x) + x·pdf(x)), per block: the cdf into scratch, then the rest. */
     static void backward(float[] din, int dio, float[] dout, int doo, float[] in, int io, int n) {
-        float[] c = new float[Math.min(n, BLOCK)];
+        float[] c = CDF.get(0, Math.min(n, BLOCK));
         for (int b0 = 0; b0 < n; b0 += BLOCK) {
             int nb = Math.min(BLOCK, n - b0);
             cdf(c, 0, in, io + b0, nb);

@@ -108,8 +108,10 @@ final class ScanVectorOps {
             C15 = 1f / 15;
 
     /** a ← softplus(a); with sg given, sg[off..off+n) ← σ(a) of the input (sg may not be a). */
+    private static final Scratch SOFTPLUS = new Scratch(1), SILU_BACKWARD = new Scratch(1), ADVANCE = new Scratch(1);
+
     static void softplus(float[] a, float[] sg, int off, int n) {
-        float[] t = new float[Math.min(n, PIECE)];
+        float[] t = SOFTPLUS.get(0, Math.min(n, PIECE));
         for (int p0 = 0; p0 < n; p0 += PIECE) {
             int len = Math.min(PIECE, n - p0), base = off + p0, i = 0;
             for (int up = F.loopBound(len); i < up; i += W)
@@ -180,7 +182,7 @@ final class ScanVectorOps {
 
     /** din += dout·σ(x)·(1 + x·(1 − σ(x))), multiplies and adds in the order Silu.siluGrad writes them. */
     static void siluBackward(float[] din, float[] dout, float[] in, int off, int n) {
-        float[] s = new float[Math.min(n, PIECE)];
+        float[] s = SILU_BACKWARD.get(0, Math.min(n, PIECE));
         for (int p0 = 0; p0 < n; p0 += PIECE) {
             int len = Math.min(PIECE, n - p0), base = off + p0;
             System.arraycopy(in, base, s, 0, len);
@@ -239,7 +241,7 @@ final class ScanVectorOps {
     static void advance(float[] at, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e, float[] hs,
                         boolean keep, float[] ys, int len, int nd, int n) {
         int sz = n * nd, vec = nd - nd % W;
-        float[] a2 = new float[sz + 2 * nd];
+        float[] a2 = ADVANCE.get(0, sz + 2 * nd);
         for (int i = 0; i < sz; i++) a2[i] = at[i] * LOG2E;
         // Per channel the least and greatest a2 over the states (NaN if any is NaN, so that the test below fails)
         int lo = sz, hi0 = sz + nd;

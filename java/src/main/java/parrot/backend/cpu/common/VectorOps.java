@@ -112,6 +112,8 @@ final class VectorOps implements Simd.Ops {
     /** Per thread, the packed block of B (grown on demand, never shrunk: a few hundred KB at most). */
     private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[][]{new float[0]});
 
+    private static final Scratch TAIL = new Scratch(2);
+
     private static float[] packBuffer(int size) {
         float[][] holder = PACKED.get();
         if (holder[0].length < size) holder[0] = new float[size];
@@ -140,7 +142,7 @@ final class VectorOps implements Simd.Ops {
     private static void paddedTail(float[] c, int co, int ldc, float[] a, int ao, int lda, int aps, float[] b, int bo,
                                    int ldb, int m, int k, int nv, int n) {
         int w = F.length(), nt = n - nv;
-        float[] bt = new float[k * JB], ct = new float[m * w];
+        float[] bt = TAIL.get(0, k * JB), ct = TAIL.get(1, m * w);   // padding lanes: garbage, dropped
         for (int p = 0; p < k; p++)                     // plain loops: fewer than W floats a row, where a
             for (int j = 0; j < nt; j++) bt[p * JB + j] = b[bo + p * ldb + nv + j];   // System.arraycopy call costs more
         for (int r = 0; r < m; r++)
