@@ -277,7 +277,17 @@ final class VectorOps implements Simd.Ops {
         FloatVector x0 = FloatVector.fromArray(F, c, c0), x1 = FloatVector.fromArray(F, c, c1);
         FloatVector x2 = FloatVector.fromArray(F, c, c2), x3 = FloatVector.fromArray(F, c, c3);
         FloatVector x4 = FloatVector.fromArray(F, c, c4), x5 = FloatVector.fromArray(F, c, c5);
-        for (int p = 0, ap = 0, bp = pbo; p < k; p++, ap += aps, bp += ldb) {
+        if (aps == 1 && ldb == JB)                     // the padded tail's panel: as gemmRows6's first loop
+            for (int p = 0; p < k; p++) {
+                FloatVector bx = FloatVector.fromArray(F, pb, pbo + p * JB);
+                x0 = bx.fma(FloatVector.broadcast(F, a[a0 + p]), x0);
+                x1 = bx.fma(FloatVector.broadcast(F, a[a1 + p]), x1);
+                x2 = bx.fma(FloatVector.broadcast(F, a[a2 + p]), x2);
+                x3 = bx.fma(FloatVector.broadcast(F, a[a3 + p]), x3);
+                x4 = bx.fma(FloatVector.broadcast(F, a[a4 + p]), x4);
+                x5 = bx.fma(FloatVector.broadcast(F, a[a5 + p]), x5);
+            }
+        else for (int p = 0, ap = 0, bp = pbo; p < k; p++, ap += aps, bp += ldb) {
             FloatVector bx = FloatVector.fromArray(F, pb, bp);
             x0 = bx.fma(FloatVector.broadcast(F, a[a0 + ap]), x0);
             x1 = bx.fma(FloatVector.broadcast(F, a[a1 + ap]), x1);
