@@ -79,8 +79,8 @@ final class Scan {
     /**
      * The adjoint of one step over all states. With g = ∂L/∂y, the state gradient dh (from later steps, [N][nd])
      * becomes dhn = dh + g·C and is carried back as dhn·e; per channel it adds to dDelta (∂L/∂δ after softplus),
-     * duAcc (∂L/∂u) and dA ([N][nd], may be null); per state, Σ_channels g·h to pC[pb+s] and Σ_channels dhn·δ·u to
-     * pB[pb+s] (either may be null). hs holds the state after the step at cur and before it at prev, es the step's
+     * duAcc (∂L/∂u) and dA ([N][nd], may be null); per state, Σ_channels g·h into pC[pb+s] and Σ_channels dhn·δ·u
+     * into pB[pb+s] (assigned; either may be null). hs holds the state after the step at cur and before it at prev, es the step's
      * exp(δ·A) at prev, dls its δ at jd. ScanSimd.adjoint is its vector form.
      */
     static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
@@ -101,8 +101,8 @@ final class Scan {
                 duAcc[dd] += t * bs;
                 dh[sb + dd] = dhn * ex;
             }
-            if (pC != null) pC[pb + s] += accC;
-            if (pB != null) pB[pb + s] += accB;
+            if (pC != null) pC[pb + s] = accC;
+            if (pB != null) pB[pb + s] = accB;
         }
     }
 
@@ -113,10 +113,11 @@ final class Scan {
      */
     private static void chunkDeltas(float[] dls, float[] sg, float[] delta, float[] dBias, boolean softplus, int rowI0,
                                     int d, int d0, int nd, int len) {
-        for (int j = 0; j < len; j++) {
-            int i0 = rowI0 + j * d, jb = j * nd;
-            for (int dd = 0; dd < nd; dd++) dls[jb + dd] = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
-        }
+        if (!ScanSimd.biasRows(dls, delta, dBias, rowI0, d, d0, nd, len))
+            for (int j = 0; j < len; j++) {
+                int i0 = rowI0 + j * d, jb = j * nd;
+                for (int dd = 0; dd < nd; dd++) dls[jb + dd] = delta[i0 + dd] + (dBias == null ? 0f : dBias[d0 + dd]);
+            }
         int m = len * nd;
         if (!softplus) {
             if (sg != null) java.util.Arrays.fill(sg, 0, m, 1f);
@@ -200,6 +201,7 @@ final class Scan {
                         recur(es, h, false, dls, us, bm, cm, row0 * n, ys, len, nd, n);
                     }
                     if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
+                    if (!ScanSimd.outputs(out, z, rowI0, d, ys, us, sig, dSkip, d0, nd, len))
                     for (int j = 0; j < len; j++) {
                         int i0 = rowI0 + j * d, jb = j * nd;
                         for (int dd = 0; dd < nd; dd++) {
@@ -228,15 +230,16 @@ final class Scan {
 
     /**
      * Accumulates the scan's gradients. zeroFirst: du, dδ, dA, dB, dC and dz are deferred zeros
-     * (CpuTensor.claimZeroAll), each part filled by the worker that then writes it.
+     * (CpuTensor.claimZeroAll): du, dδ and dz are assigned by the task that computes them (one write an element, so
+     * no fill), dA, dB and dC filled by the worker that then sums into them.
      */
     static void backward(float[] du, float[] ddelta, float[] da, float[] dbm, float[] dcm, float[] dDSkip,
                          float[] dz, float[] dDBias, float[] dout, float[] ckpt, float[] u, float[] delta,
                          float[] a, float[] bm, float[] cm, float[] dSkip, float[] z, float[] dBias,
                          boolean softplus, int batch, int seqLen, int d, int n, int chunk, boolean zeroFirst) {
         int nb = blocks(d), nChunks = (seqLen + chunk - 1) / chunk, rows = batch * seqLen;
-        // per-task partial sums, reduced in a fixed order below; each task zeroes its own parts of pB, pC, pD and pBias
-        // (pA's it assigns)
+        // per-task partial sums, reduced in a fixed order below; each task assigns its parts of pA, pB and pC (one
+        // (row, state) each per step) and zeroes its parts of pD and pBias, which sum over its steps
         Work part = PARTIALS.get();
         float[] pB = dbm == null ? null : part.get(0, nb * rows * n);
         float[] pC = dcm == null ? null : part.get(1, nb * rows * n);
@@ -248,17 +251,8 @@ final class Scan {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, blk = task % nb, d0 = blk * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0;
                 int sz = nd * n, steps = Math.min(chunk, seqLen);
-                int pLo = (blk * rows + b * seqLen) * n, pHi = pLo + seqLen * n;
-                if (pB != null) java.util.Arrays.fill(pB, pLo, pHi, 0f);
-                if (pC != null) java.util.Arrays.fill(pC, pLo, pHi, 0f);
                 if (pD != null) java.util.Arrays.fill(pD, b * d + d0, b * d + d1, 0f);
                 if (pBias != null) java.util.Arrays.fill(pBias, b * d + d0, b * d + d1, 0f);
-                if (zeroFirst)                              // this task's slices of du, dδ and dz (see below)
-                    for (int row = b * seqLen; row < (b + 1) * seqLen; row++) {
-                        if (du != null) java.util.Arrays.fill(du, row * d + d0, row * d + d1, 0f);
-                        if (ddelta != null) java.util.Arrays.fill(ddelta, row * d + d0, row * d + d1, 0f);
-                        if (dz != null) java.util.Arrays.fill(dz, row * d + d0, row * d + d1, 0f);
-                    }
                 float[] at = aBlock(w.get(0, sz), a, d0, nd, n);
                 float[] hs = w.get(1, (steps + 1) * sz);   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
                 float[] es = w.get(2, steps * sz);         // exp(δ·A) of each step, kept from the recompute
@@ -270,7 +264,7 @@ final class Scan {
                 float[] dh = w.zeros(8, sz);                // ∂L/∂h_t flowing back from later steps, [N][nd]
                 float[] g = w.get(9, nd), uu = w.get(10, nd), dDelta = w.get(11, nd), duAcc = w.get(12, nd);
                 float[] dA = pA == null ? null : w.zeros(13, sz);
-                float[] acc = w.get(14, 2 * n * ScanSimd.lanes());  // the adjoint kernel's carried sums
+                float[] acc = w.get(14, 2 * n * (ScanSimd.lanes() + 1));  // the adjoint kernel's carried sums
                 for (int k = nChunks - 1; k >= 0; k--) {
                     int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
                     int rowI0 = row0 * d + d0;
@@ -285,8 +279,8 @@ final class Scan {
                     for (int j = len - 1; j >= 0; j--) {
                         int row = row0 + j, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;
                         int pb = (blk * rows + row) * n, jd = j * nd;
-                        if (!ScanSimd.stepInputs(dout, z, dz, i0, us, ys, sig, jd, dSkip, d0, pD, b * d + d0, g, uu,
-                                dDelta, duAcc, nd))
+                        if (!ScanSimd.stepInputs(dout, z, dz, zeroFirst, i0, us, ys, sig, jd, dSkip, d0, pD, b * d + d0,
+                                g, uu, dDelta, duAcc, nd))
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;
                             float gg = dout[i];
@@ -294,7 +288,8 @@ final class Scan {
                             if (sig != null) {
                                 float ypre = ys[jd + dd] + (dSkip == null ? 0f : dSkip[ch] * uu[dd]);
                                 float s = sig[jd + dd], x = z[i];
-                                if (dz != null) dz[i] += gg * ypre * (s * (1f + x * (1f - s)));
+                                float gz = gg * ypre * (s * (1f + x * (1f - s)));
+                                if (dz != null) dz[i] = zeroFirst ? gz : dz[i] + gz;
                                 gg *= x * s;
                             }
                             g[dd] = gg;
@@ -308,13 +303,13 @@ final class Scan {
                         if (!ScanSimd.adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB,
                                 pC, pb, nd, n, acc))
                             adjoint(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
-                        if (!ScanSimd.stepOutputs(du, ddelta, i0, duAcc, dDelta, sgs, jd, pBias, b * d + d0, nd))
+                        if (!ScanSimd.stepOutputs(du, ddelta, zeroFirst, i0, duAcc, dDelta, sgs, jd, pBias, b * d + d0, nd))
                         for (int dd = 0; dd < nd; dd++) {
                             int i = i0 + dd, ch = d0 + dd;
-                            if (du != null) du[i] += duAcc[dd];
+                            if (du != null) du[i] = zeroFirst ? duAcc[dd] : du[i] + duAcc[dd];
                             float dd1 = dDelta[dd];
                             if (softplus) dd1 *= sgs[jd + dd];
-                            if (ddelta != null) ddelta[i] += dd1;
+                            if (ddelta != null) ddelta[i] = zeroFirst ? dd1 : ddelta[i] + dd1;
                             if (pBias != null) pBias[b * d + ch] += dd1;
                         }
                     }

@@ -102,7 +102,9 @@ public final class ScanSimd {
 
     /**
      * The adjoint of one scan step over all n states (the plain loop: Scan.adjoint): channel vectors outside,
-     * states inside, accumulators in registers; acc is scratch of at least 2·n·{@link #lanes()} floats.
+     * states inside, accumulators in registers; acc is scratch of at least 2·n·({@link #lanes()} + 1) floats. The
+     * per-state sums over channels (assigned to pB, pC) add lanes as a halving tree (ScanVectorOps.laneSums), not
+     * in the plain loop's order.
      */
     public static boolean adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
                                   int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
@@ -127,15 +129,15 @@ public final class ScanSimd {
      * D·u), uu = u, dDelta = 0, duAcc = g·D (0 without D), pD += g·u; dout, z, dz at i0, us, ys, sig at jd,
      * dSkip at d0, pD at pd0. sig, dz, dSkip, pD may be null. The same bits as that loop.
      */
-    public static boolean stepInputs(float[] dout, float[] z, float[] dz, int i0, float[] us, float[] ys, float[] sig,
-                                     int jd, float[] dSkip, int d0, float[] pD, int pd0, float[] g, float[] uu,
-                                     float[] dDelta, float[] duAcc, int nd) {
+    public static boolean stepInputs(float[] dout, float[] z, float[] dz, boolean assign, int i0, float[] us, float[] ys,
+                                     float[] sig, int jd, float[] dSkip, int d0, float[] pD, int pd0, float[] g,
+                                     float[] uu, float[] dDelta, float[] duAcc, int nd) {
         if (!ON) return false;
-        ScanVectorOps.stepInputs(dout, z, dz, i0, us, ys, sig, jd, dSkip, d0, pD, pd0, g, uu, dDelta, duAcc, nd);
+        ScanVectorOps.stepInputs(dout, z, dz, assign, i0, us, ys, sig, jd, dSkip, d0, pD, pd0, g, uu, dDelta, duAcc, nd);
         return true;
     }
 
-    public static boolean stepInputs(double[] dout, double[] z, double[] dz, int i0, double[] us, double[] ys,
+    public static boolean stepInputs(double[] dout, double[] z, double[] dz, boolean assign, int i0, double[] us, double[] ys,
                                      double[] sig, int jd, double[] dSkip, int d0, double[] pD, int pd0, double[] g,
                                      double[] uu, double[] dDelta, double[] duAcc, int nd) {
         return false;
@@ -143,18 +145,50 @@ public final class ScanSimd {
 
     /**
      * After the adjoint of one step: du += duAcc, dd1 = dDelta·sgs (sgs null: no softplus), ddelta += dd1,
-     * pBias += dd1; du, ddelta at i0, sgs at jd, pBias at pb0; du, ddelta, pBias may be null. Same bits as the
+     * pBias += dd1 (with assign du = duAcc and ddelta = dd1); du, ddelta at i0, sgs at jd, pBias at pb0; du, ddelta, pBias may be null. Same bits as the
      * plain loop in Scan.backward.
      */
-    public static boolean stepOutputs(float[] du, float[] ddelta, int i0, float[] duAcc, float[] dDelta, float[] sgs,
-                                      int jd, float[] pBias, int pb0, int nd) {
+    public static boolean stepOutputs(float[] du, float[] ddelta, boolean assign, int i0, float[] duAcc, float[] dDelta,
+                                      float[] sgs, int jd, float[] pBias, int pb0, int nd) {
         if (!ON) return false;
-        ScanVectorOps.stepOutputs(du, ddelta, i0, duAcc, dDelta, sgs, jd, pBias, pb0, nd);
+        ScanVectorOps.stepOutputs(du, ddelta, assign, i0, duAcc, dDelta, sgs, jd, pBias, pb0, nd);
         return true;
     }
 
-    public static boolean stepOutputs(double[] du, double[] ddelta, int i0, double[] duAcc, double[] dDelta,
+    public static boolean stepOutputs(double[] du, double[] ddelta, boolean assign, int i0, double[] duAcc, double[] dDelta,
                                       double[] sgs, int jd, double[] pBias, int pb0, int nd) {
+        return false;
+    }
+
+    /**
+     * δ's rows before softplus for a block of channels: dls[j·nd + o] = delta[rowI0 + j·d + o] + dBias[d0 + o] (no
+     * add where dBias is null), for j < len, o < nd. The same bits as Scan's plain loop.
+     */
+    public static boolean biasRows(float[] dls, float[] delta, float[] dBias, int rowI0, int d, int d0, int nd, int len) {
+        if (!ON) return false;
+        ScanVectorOps.biasRows(dls, delta, dBias, rowI0, d, d0, nd, len);
+        return true;
+    }
+
+    public static boolean biasRows(double[] dls, double[] delta, double[] dBias, int rowI0, int d, int d0, int nd,
+                                   int len) {
+        return false;
+    }
+
+    /**
+     * The forward's outputs for a block of channels: out[rowI0 + j·d + o] = (ys + D·u)·(z·σ(z)) with ys, us, sig
+     * at [j·nd + o], D at dSkip[d0 + o], z at the output's index (dSkip, sig null: no skip, no gate; z is read only
+     * with sig). The multiplies and adds of Scan.forward's plain loop, in its order: the same bits.
+     */
+    public static boolean outputs(float[] out, float[] z, int rowI0, int d, float[] ys, float[] us, float[] sig,
+                                  float[] dSkip, int d0, int nd, int len) {
+        if (!ON) return false;
+        ScanVectorOps.outputs(out, z, rowI0, d, ys, us, sig, dSkip, d0, nd, len);
+        return true;
+    }
+
+    public static boolean outputs(double[] out, double[] z, int rowI0, int d, double[] ys, double[] us, double[] sig,
+                                  double[] dSkip, int d0, int nd, int len) {
         return false;
     }
 

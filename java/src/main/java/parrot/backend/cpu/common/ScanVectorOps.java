@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -309,7 +310,7 @@ final class ScanVectorOps {
     static void adjoint(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
                         float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
                         float[] dA, float[] pB, float[] pC, int pb, int nd, int n, float[] acc) {
-        if (nd == 2 * W) adjointPair(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n);
+        if (nd == 2 * W) adjointPair(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n, acc);
         else adjointVectors(hs, cur, prev, es, dh, at, dls, jd, g, uu, bm, cm, rb, dDelta, duAcc, dA, pB, pC, pb, nd, n, acc);
     }
 
@@ -317,7 +318,8 @@ final class ScanVectorOps {
      * {@link #adjoint} for any nd: channel vectors outside, states inside, so g, u, δ and the dDelta/duAcc
      * accumulators stay in registers over the states instead of being reloaded and stored for each; then the
      * channels past the last full vector as scalars. The per-state sums over channels (for dB, dC) carry from one
-     * channel vector to the next through acc ([2][n][W]), lanes reduced after the last vector, the tail added after.
+     * channel vector to the next through acc ([2][n][W], then 2n floats of sums), lanes summed after the last
+     * vector ({@link #laneSums}), the tail's channels added to those sums in order.
      */
     static void adjointVectors(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls, int jd,
                                float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta, float[] duAcc,
@@ -346,12 +348,20 @@ final class ScanVectorOps {
             dd.intoArray(dDelta, o);
             du.intoArray(duAcc, o);
         }
+        if (vec == nd) {                                // no scalar channels: the sums go straight to pB, pC
+            if (pC != null) laneSums(acc, cb, n, pC, pb);
+            if (pB != null) laneSums(acc, 0, n, pB, pb);
+            return;
+        }
+        int sums = 2 * cb;                              // the vectors' sums per state, B's then C's, [2][n]
+        if (vec > 0) {
+            laneSums(acc, 0, n, acc, sums);
+            laneSums(acc, cb, n, acc, sums + n);
+        } else {
+            java.util.Arrays.fill(acc, sums, sums + 2 * n, 0f);
+        }
         for (int s = 0; s < n; s++) {
-            float bs = bm[rb + s], cs = cm[rb + s], sB = 0f, sC = 0f;
-            if (vec > 0) {
-                sB = FloatVector.fromArray(F, acc, s * W).reduceLanes(VectorOperators.ADD);
-                sC = FloatVector.fromArray(F, acc, cb + s * W).reduceLanes(VectorOperators.ADD);
-            }
+            float bs = bm[rb + s], cs = cm[rb + s], sB = acc[sums + s], sC = acc[sums + n + s];
             int sb = s * nd;
             for (int c = vec; c < nd; c++) {
                 int i = sb + c;
@@ -366,21 +376,23 @@ final class ScanVectorOps {
                 duAcc[c] += t * bs;
                 dh[i] = dhn * ex;
             }
-            if (pC != null) pC[pb + s] += sC;
-            if (pB != null) pB[pb + s] += sB;
+            if (pC != null) pC[pb + s] = sC;
+            if (pB != null) pB[pb + s] = sB;
         }
     }
 
     /**
      * {@link #adjoint} for a block of exactly two vectors of channels (16 channels on AVX2): both vectors per state
      * in one iteration, so the two chains of dDelta's fused multiply-adds (two per state, the loop's longest
-     * dependency) overlap, and the per-state sums over channels finish in registers (no acc round trip). Each lane
-     * does the same operations in the same order as in adjoint, and the sums over channels add the first vector's
-     * lanes before the second's as adjoint's acc does, so the bits are the same (ScanSimdTest).
+     * dependency) overlap. Each lane does the same operations in the same order as in adjointVectors, whose acc
+     * adds the first vector's channels before the second's, and the per-state sums go through acc to the same
+     * {@link #laneSums}, so the bits are the same (ScanVectorOpsTest).
      */
     private static void adjointPair(float[] hs, int cur, int prev, float[] es, float[] dh, float[] at, float[] dls,
                                     int jd, float[] g, float[] uu, float[] bm, float[] cm, int rb, float[] dDelta,
-                                    float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n) {
+                                    float[] duAcc, float[] dA, float[] pB, float[] pC, int pb, int nd, int n,
+                                    float[] acc) {
+        int cb = n * W;
         FloatVector g0 = FloatVector.fromArray(F, g, 0), u0 = FloatVector.fromArray(F, uu, 0);
         FloatVector g1 = FloatVector.fromArray(F, g, W), u1 = FloatVector.fromArray(F, uu, W);
         FloatVector dl0 = FloatVector.fromArray(F, dls, jd), dl1 = FloatVector.fromArray(F, dls, jd + W);
@@ -409,13 +421,101 @@ final class ScanVectorOps {
             du1 = t1.fma(bsv, du1);
             dhn0.mul(ex0).intoArray(dh, i);
             dhn1.mul(ex1).intoArray(dh, i + W);
-            if (pC != null) pC[pb + s] += accC.reduceLanes(VectorOperators.ADD);
-            if (pB != null) pB[pb + s] += accB.reduceLanes(VectorOperators.ADD);
+            accC.intoArray(acc, cb + s * W);
+            accB.intoArray(acc, s * W);
         }
+        if (pC != null) laneSums(acc, cb, n, pC, pb);
+        if (pB != null) laneSums(acc, 0, n, pB, pb);
         dd0.intoArray(dDelta, 0);
         dd1.intoArray(dDelta, W);
         du0.intoArray(duAcc, 0);
         du1.intoArray(duAcc, W);
+    }
+
+    /*
+     * The adjoint's sums over channels (per state, for dB and dC) end as one vector of lane partials per state; their
+     * lanes are summed as a halving tree, t[p] + t[p + h] for h = W/2, W/4, …, 1. Sixteen states at a time (on
+     * AVX-512; eight on AVX2) that is a butterfly network over the states' vectors: at distance h, two vectors c, d
+     * become c's partials where lane bit h is clear and d's where it is set, c.blend(d) + d.blend(c) flipped by h,
+     * so after log2 W levels lane s holds state s's sum. Adds are commutative in IEEE arithmetic, so each lane is
+     * the same tree, in the same order, as treeSum's loop. Why not reduceLanes: C2 sums a float vector's lanes one
+     * at a time in order (the scalar loop's rounding), 16 dependent adds and their extracts; two per state and step
+     * were about a third of the adjoint. The tree costs a tenth of the instructions.
+     */
+    private static final VectorMask<Float> H1 = laneBit(W / 2), H2 = laneBit(W / 4), H3 = laneBit(W / 8),
+            H4 = laneBit(W / 16);
+    private static final VectorShuffle<Float> X1 = flip(W / 2), X2 = flip(W / 4), X3 = flip(W / 8), X4 = flip(W / 16);
+    private static final Scratch TREE = new Scratch(1);
+
+    private static VectorMask<Float> laneBit(int h) {
+        boolean[] m = new boolean[W];
+        for (int i = 0; i < W; i++) m[i] = h > 0 && (i & h) != 0;
+        return VectorMask.fromArray(F, m, 0);
+    }
+
+    private static VectorShuffle<Float> flip(int h) {
+        int[] x = new int[W];
+        for (int i = 0; i < W; i++) x[i] = h > 0 ? i ^ h : i;
+        return VectorShuffle.fromArray(F, x, 0);
+    }
+
+    /** dst[dOff + s] = the lanes of the vector at acc[off + s·W] summed as {@link #treeSum}, for s < n. */
+    static void laneSums(float[] acc, int off, int n, float[] dst, int dOff) {
+        int s = 0;
+        if (W == 16) for (; s + 16 <= n; s += 16) laneSums16(acc, off + s * W, dst, dOff + s);
+        else if (W == 8) for (; s + 8 <= n; s += 8) laneSums8(acc, off + s * W, dst, dOff + s);
+        for (; s < n; s++) dst[dOff + s] = treeSum(acc, off + s * W);
+    }
+
+    /** The halving tree over the W floats at a[off]: the definition of {@link #laneSums}' lanes. */
+    static float treeSum(float[] a, int off) {
+        float[] t = TREE.get(0, W);
+        System.arraycopy(a, off, t, 0, W);
+        for (int h = W / 2; h >= 1; h /= 2)
+            for (int p = 0; p < h; p++) t[p] = t[p] + t[p + h];
+        return t[0];
+    }
+
+    /** Sixteen states' sums ({@link #laneSums} where W is 16); written out, so every vector stays in a register. */
+    private static void laneSums16(float[] acc, int b, float[] dst, int d) {
+        FloatVector x0 = FloatVector.fromArray(F, acc, b), y0 = FloatVector.fromArray(F, acc, b + 8 * W);
+        FloatVector x1 = FloatVector.fromArray(F, acc, b + W), y1 = FloatVector.fromArray(F, acc, b + 9 * W);
+        FloatVector x2 = FloatVector.fromArray(F, acc, b + 2 * W), y2 = FloatVector.fromArray(F, acc, b + 10 * W);
+        FloatVector x3 = FloatVector.fromArray(F, acc, b + 3 * W), y3 = FloatVector.fromArray(F, acc, b + 11 * W);
+        FloatVector x4 = FloatVector.fromArray(F, acc, b + 4 * W), y4 = FloatVector.fromArray(F, acc, b + 12 * W);
+        FloatVector x5 = FloatVector.fromArray(F, acc, b + 5 * W), y5 = FloatVector.fromArray(F, acc, b + 13 * W);
+        FloatVector x6 = FloatVector.fromArray(F, acc, b + 6 * W), y6 = FloatVector.fromArray(F, acc, b + 14 * W);
+        FloatVector x7 = FloatVector.fromArray(F, acc, b + 7 * W), y7 = FloatVector.fromArray(F, acc, b + 15 * W);
+        FloatVector a0 = x0.blend(y0, H1).add(y0.blend(x0, H1).rearrange(X1));
+        FloatVector a1 = x1.blend(y1, H1).add(y1.blend(x1, H1).rearrange(X1));
+        FloatVector a2 = x2.blend(y2, H1).add(y2.blend(x2, H1).rearrange(X1));
+        FloatVector a3 = x3.blend(y3, H1).add(y3.blend(x3, H1).rearrange(X1));
+        FloatVector a4 = x4.blend(y4, H1).add(y4.blend(x4, H1).rearrange(X1));
+        FloatVector a5 = x5.blend(y5, H1).add(y5.blend(x5, H1).rearrange(X1));
+        FloatVector a6 = x6.blend(y6, H1).add(y6.blend(x6, H1).rearrange(X1));
+        FloatVector a7 = x7.blend(y7, H1).add(y7.blend(x7, H1).rearrange(X1));
+        FloatVector b0 = a0.blend(a4, H2).add(a4.blend(a0, H2).rearrange(X2));
+        FloatVector b1 = a1.blend(a5, H2).add(a5.blend(a1, H2).rearrange(X2));
+        FloatVector b2 = a2.blend(a6, H2).add(a6.blend(a2, H2).rearrange(X2));
+        FloatVector b3 = a3.blend(a7, H2).add(a7.blend(a3, H2).rearrange(X2));
+        FloatVector c0 = b0.blend(b2, H3).add(b2.blend(b0, H3).rearrange(X3));
+        FloatVector c1 = b1.blend(b3, H3).add(b3.blend(b1, H3).rearrange(X3));
+        c0.blend(c1, H4).add(c1.blend(c0, H4).rearrange(X4)).intoArray(dst, d);
+    }
+
+    /** Eight states' sums ({@link #laneSums} where W is 8). */
+    private static void laneSums8(float[] acc, int b, float[] dst, int d) {
+        FloatVector x0 = FloatVector.fromArray(F, acc, b), y0 = FloatVector.fromArray(F, acc, b + 4 * W);
+        FloatVector x1 = FloatVector.fromArray(F, acc, b + W), y1 = FloatVector.fromArray(F, acc, b + 5 * W);
+        FloatVector x2 = FloatVector.fromArray(F, acc, b + 2 * W), y2 = FloatVector.fromArray(F, acc, b + 6 * W);
+        FloatVector x3 = FloatVector.fromArray(F, acc, b + 3 * W), y3 = FloatVector.fromArray(F, acc, b + 7 * W);
+        FloatVector a0 = x0.blend(y0, H1).add(y0.blend(x0, H1).rearrange(X1));
+        FloatVector a1 = x1.blend(y1, H1).add(y1.blend(x1, H1).rearrange(X1));
+        FloatVector a2 = x2.blend(y2, H1).add(y2.blend(x2, H1).rearrange(X1));
+        FloatVector a3 = x3.blend(y3, H1).add(y3.blend(x3, H1).rearrange(X1));
+        FloatVector b0 = a0.blend(a2, H2).add(a2.blend(a0, H2).rearrange(X2));
+        FloatVector b1 = a1.blend(a3, H2).add(a3.blend(a1, H2).rearrange(X2));
+        b0.blend(b1, H3).add(b1.blend(b0, H3).rearrange(X3)).intoArray(dst, d);
     }
 
     /**
@@ -423,9 +523,9 @@ final class ScanVectorOps {
      * Scan.backward): per channel, g = ∂L/∂y through the z gate (dz accumulated), u copied, dDelta zeroed,
      * duAcc = g·D, pD += g·u; the same multiplies and adds in the same order as that loop, so the same bits.
      */
-    static void stepInputs(float[] dout, float[] z, float[] dz, int i0, float[] us, float[] ys, float[] sig, int jd,
-                           float[] dSkip, int d0, float[] pD, int pd0, float[] g, float[] uu, float[] dDelta,
-                           float[] duAcc, int nd) {
+    static void stepInputs(float[] dout, float[] z, float[] dz, boolean assign, int i0, float[] us, float[] ys,
+                           float[] sig, int jd, float[] dSkip, int d0, float[] pD, int pd0, float[] g, float[] uu,
+                           float[] dDelta, float[] duAcc, int nd) {
         int vec = F.loopBound(nd), o = 0;
         boolean hasD = dSkip != null, gate = sig != null;
         FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
@@ -436,9 +536,10 @@ final class ScanVectorOps {
             if (gate) {
                 FloatVector ypre = FloatVector.fromArray(F, ys, jd + o).add(hasD ? ds.mul(u) : zero);
                 FloatVector sv = FloatVector.fromArray(F, sig, jd + o), x = FloatVector.fromArray(F, z, i0 + o);
-                if (dz != null)
-                    FloatVector.fromArray(F, dz, i0 + o).add(gg.mul(ypre).mul(sv.mul(one.add(x.mul(one.sub(sv))))))
-                            .intoArray(dz, i0 + o);
+                if (dz != null) {
+                    FloatVector gz = gg.mul(ypre).mul(sv.mul(one.add(x.mul(one.sub(sv)))));
+                    (assign ? gz : FloatVector.fromArray(F, dz, i0 + o).add(gz)).intoArray(dz, i0 + o);
+                }
                 gg = gg.mul(x.mul(sv));
             }
             gg.intoArray(g, o);
@@ -457,7 +558,8 @@ final class ScanVectorOps {
             if (gate) {
                 float ypre = ys[jd + o] + (hasD ? dSkip[d0 + o] * uu[o] : 0f);
                 float sv = sig[jd + o], x = z[i];
-                if (dz != null) dz[i] += gg * ypre * (sv * (1f + x * (1f - sv)));
+                float gz = gg * ypre * (sv * (1f + x * (1f - sv)));
+                if (dz != null) dz[i] = assign ? gz : dz[i] + gz;
                 gg *= x * sv;
             }
             g[o] = gg;
@@ -470,24 +572,63 @@ final class ScanVectorOps {
         }
     }
 
-    /** After the adjoint (ScanSimd.stepOutputs): du += duAcc; dd1 = dDelta (·sgs with softplus); ddelta, pBias += dd1. */
-    static void stepOutputs(float[] du, float[] ddelta, int i0, float[] duAcc, float[] dDelta, float[] sgs, int jd,
-                            float[] pBias, int pb0, int nd) {
+    /** After the adjoint (ScanSimd.stepOutputs): du += duAcc; dd1 = dDelta (·sgs with softplus); ddelta, pBias += dd1 (assign: du, ddelta =). */
+    static void stepOutputs(float[] du, float[] ddelta, boolean assign, int i0, float[] duAcc, float[] dDelta,
+                            float[] sgs, int jd, float[] pBias, int pb0, int nd) {
         int vec = F.loopBound(nd), o = 0;
         for (; o < vec; o += W) {
-            if (du != null)
-                FloatVector.fromArray(F, du, i0 + o).add(FloatVector.fromArray(F, duAcc, o)).intoArray(du, i0 + o);
+            if (du != null) {
+                FloatVector a = FloatVector.fromArray(F, duAcc, o);
+                (assign ? a : FloatVector.fromArray(F, du, i0 + o).add(a)).intoArray(du, i0 + o);
+            }
             FloatVector dd1 = FloatVector.fromArray(F, dDelta, o);
             if (sgs != null) dd1 = dd1.mul(FloatVector.fromArray(F, sgs, jd + o));
-            if (ddelta != null) FloatVector.fromArray(F, ddelta, i0 + o).add(dd1).intoArray(ddelta, i0 + o);
+            if (ddelta != null) (assign ? dd1 : FloatVector.fromArray(F, ddelta, i0 + o).add(dd1)).intoArray(ddelta, i0 + o);
             if (pBias != null) FloatVector.fromArray(F, pBias, pb0 + o).add(dd1).intoArray(pBias, pb0 + o);
         }
         for (; o < nd; o++) {
-            if (du != null) du[i0 + o] += duAcc[o];
+            if (du != null) du[i0 + o] = assign ? duAcc[o] : du[i0 + o] + duAcc[o];
             float dd1 = dDelta[o];
             if (sgs != null) dd1 *= sgs[jd + o];
-            if (ddelta != null) ddelta[i0 + o] += dd1;
+            if (ddelta != null) ddelta[i0 + o] = assign ? dd1 : ddelta[i0 + o] + dd1;
             if (pBias != null) pBias[pb0 + o] += dd1;
+        }
+    }
+
+    /** ScanSimd.biasRows: delta's rows plus the bias, vectors over channels, the channels past them as scalars. */
+    static void biasRows(float[] dls, float[] delta, float[] dBias, int rowI0, int d, int d0, int nd, int len) {
+        int vec = F.loopBound(nd);
+        for (int j = 0; j < len; j++) {
+            int i0 = rowI0 + j * d, jb = j * nd, o = 0;
+            for (; o < vec; o += W) {
+                FloatVector v = FloatVector.fromArray(F, delta, i0 + o);
+                if (dBias != null) v = v.add(FloatVector.fromArray(F, dBias, d0 + o));
+                v.intoArray(dls, jb + o);
+            }
+            for (; o < nd; o++) dls[jb + o] = delta[i0 + o] + (dBias == null ? 0f : dBias[d0 + o]);
+        }
+    }
+
+    /** ScanSimd.outputs: (y + D·u)·(z·σ(z)) per step and channel, vectors over channels, then the rest as scalars. */
+    static void outputs(float[] out, float[] z, int rowI0, int d, float[] ys, float[] us, float[] sig, float[] dSkip,
+                        int d0, int nd, int len) {
+        int vec = F.loopBound(nd);
+        for (int j = 0; j < len; j++) {
+            int i0 = rowI0 + j * d, jb = j * nd, o = 0;
+            for (; o < vec; o += W) {
+                FloatVector v = FloatVector.fromArray(F, ys, jb + o);
+                if (dSkip != null)
+                    v = v.add(FloatVector.fromArray(F, dSkip, d0 + o).mul(FloatVector.fromArray(F, us, jb + o)));
+                if (sig != null)
+                    v = v.mul(FloatVector.fromArray(F, z, i0 + o).mul(FloatVector.fromArray(F, sig, jb + o)));
+                v.intoArray(out, i0 + o);
+            }
+            for (; o < nd; o++) {
+                float v = ys[jb + o];
+                if (dSkip != null) v += dSkip[d0 + o] * us[jb + o];
+                if (sig != null) v *= z[i0 + o] * sig[jb + o];
+                out[i0 + o] = v;
+            }
         }
     }
 }
