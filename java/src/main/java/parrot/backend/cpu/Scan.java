@@ -1,5 +1,6 @@
 package parrot.backend.cpu;
 
+import parrot.backend.cpu.common.CacheLines;
 import parrot.backend.cpu.common.Parallel;
 import parrot.backend.cpu.common.ScanSimd;
 
@@ -69,10 +70,10 @@ final class Scan {
      */
     private static final ThreadLocal<Work> PARTIALS = ThreadLocal.withInitial(Work::new);
 
-    /** A's rows for channels d0..d0+nd−1, transposed to [N][nd] into at, so the innermost loops run over channels. */
-    private static float[] aBlock(float[] at, float[] a, int d0, int nd, int n) {
+    /** A's rows for channels d0..d0+nd−1, transposed to [N][nd] into at[off..], so the innermost loops run over channels. */
+    private static float[] aBlock(float[] at, int off, float[] a, int d0, int nd, int n) {
         for (int dd = 0; dd < nd; dd++)
-            for (int s = 0; s < n; s++) at[s * nd + dd] = a[(d0 + dd) * n + s];
+            for (int s = 0; s < n; s++) at[off + s * nd + dd] = a[(d0 + dd) * n + s];
         return at;
     }
 
@@ -136,25 +137,26 @@ final class Scan {
     }
 
     /** e[eb + j·sz + s·nd + dd] = exp(δ_j·A): with {@link #recur}, the plain loops ScanSimd.advance stands for. */
-    private static void decays(float[] e, int eb, float[] dls, float[] at, int len, int nd, int n) {
+    private static void decays(float[] e, int eb, float[] dls, float[] at, int atOff, int len, int nd, int n) {
         int sz = n * nd;
         for (int j = 0; j < len; j++)
             for (int s = 0; s < n; s++)
                 for (int dd = 0; dd < nd; dd++)
-                    e[eb + j * sz + s * nd + dd] = (float) Math.exp(dls[j * nd + dd] * at[s * nd + dd]);
+                    e[eb + j * sz + s * nd + dd] = (float) Math.exp(dls[j * nd + dd] * at[atOff + s * nd + dd]);
     }
 
     /**
-     * len steps of the recurrence for a block of channels, states [N][nd], from the state at hs[0]: h ← e·h +
-     * δu·B, y = Σ_s C·h (s in order) into ys[j·nd]; with keep the state after step j goes to hs[(j+1)·sz], else
-     * it stays at hs[0]. This loop defines the step; ScanSimd.advance is its vector form with the factors
+     * len steps of the recurrence for a block of channels, states [N][nd], from the state at hs[off]: h ← e·h +
+     * δu·B, y = Σ_s C·h (s in order) into ys[j·nd], with the factors at e[eOff + j·sz]; with keep the state after
+     * step j goes to hs[off + (j+1)·sz], else it stays at hs[off]. This loop defines the step; ScanSimd.advance is its vector form with the factors
      * (fused multiply-adds, a polynomial exp).
      */
-    private static void recur(float[] e, float[] hs, boolean keep, float[] dls, float[] us, float[] bm, float[] cm,
-                              int rb, float[] ys, int len, int nd, int n) {
+    private static void recur(float[] e, int eOff, float[] hs, int off, boolean keep, float[] dls, float[] us,
+                              float[] bm, float[] cm, int rb, float[] ys, int len, int nd, int n) {
         int sz = n * nd;
         for (int j = 0; j < len; j++) {
-            int eb = j * sz, hi = keep ? eb : 0, ho = keep ? eb + sz : 0, rj = rb + j * n, db = j * nd;
+            int eb = eOff + j * sz, hi = off + (keep ? j * sz : 0), ho = keep ? hi + sz : hi, rj = rb + j * n;
+            int db = j * nd;
             for (int dd = 0; dd < nd; dd++) ys[db + dd] = 0f;
             for (int s = 0; s < n; s++) {
                 float bs = bm[rj + s], cs = cm[rj + s];
@@ -185,20 +187,22 @@ final class Scan {
             for (int task = lo; task < hi; task++) {
                 int b = task / nb, d0 = (task % nb) * DBLK, d1 = Math.min(d, d0 + DBLK), nd = d1 - d0, sz = n * nd;
                 int steps = Math.min(chunk, seqLen);
-                float[] at = aBlock(w.get(0, sz), a, d0, nd, n), h = w.zeros(1, sz);
+                float[] at = aBlock(w.get(0, sz), 0, a, d0, nd, n), h = w.get(1, sz + 16);
+                int ho = CacheLines.floatsToLine(h);           // the state on cache lines (a hint: same bits anywhere)
+                java.util.Arrays.fill(h, ho, ho + sz, 0f);
                 float[] es = null;                          // the plain loops' factors, made when they run
                 float[] dls = w.get(2, steps * nd), us = w.get(3, steps * nd), ys = w.get(4, steps * nd);
                 float[] sig = z == null ? null : w.get(5, steps * nd);
                 for (int k = 0; k < nChunks; k++) {
                     int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
                     int rowI0 = row0 * d + d0;
-                    saveCheckpoint(ckpt, ((b * nChunks + k) * d + d0) * n, h, nd, n);
+                    saveCheckpoint(ckpt, ((b * nChunks + k) * d + d0) * n, h, ho, nd, n);
                     chunkDeltas(dls, null, delta, dBias, softplus, rowI0, d, d0, nd, len);
                     gather(us, u, rowI0, d, nd, len);
-                    if (!ScanSimd.advance(at, dls, us, bm, cm, row0 * n, null, h, false, ys, len, nd, n)) {
+                    if (!ScanSimd.advance(at, 0, dls, us, bm, cm, row0 * n, null, 0, h, ho, false, ys, len, nd, n)) {
                         if (es == null) es = w.get(6, steps * sz);
-                        decays(es, 0, dls, at, len, nd, n);
-                        recur(es, h, false, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                        decays(es, 0, dls, at, 0, len, nd, n);
+                        recur(es, 0, h, ho, false, dls, us, bm, cm, row0 * n, ys, len, nd, n);
                     }
                     if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
                     if (!ScanSimd.outputs(out, z, rowI0, d, ys, us, sig, dSkip, d0, nd, len))
@@ -217,15 +221,20 @@ final class Scan {
         });
     }
 
-    /** [N][nd] state → the checkpoint's [nd][N] (channel-major, like the decoding state). */
-    private static void saveCheckpoint(float[] ckpt, int cb, float[] h, int nd, int n) {
+    /** [N][nd] state at h[off] → the checkpoint's [nd][N] (channel-major, like the decoding state). */
+    private static void saveCheckpoint(float[] ckpt, int cb, float[] h, int off, int nd, int n) {
         for (int dd = 0; dd < nd; dd++)
-            for (int s = 0; s < n; s++) ckpt[cb + dd * n + s] = h[s * nd + dd];
+            for (int s = 0; s < n; s++) ckpt[cb + dd * n + s] = h[off + s * nd + dd];
     }
 
-    private static void loadCheckpoint(float[] h, float[] ckpt, int cb, int nd, int n) {
+    private static void loadCheckpoint(float[] h, int off, float[] ckpt, int cb, int nd, int n) {
         for (int dd = 0; dd < nd; dd++)
-            for (int s = 0; s < n; s++) h[s * nd + dd] = ckpt[cb + dd * n + s];
+            for (int s = 0; s < n; s++) h[off + s * nd + dd] = ckpt[cb + dd * n + s];
+    }
+
+    /** The least q >= p with q ≡ base + r (mod 512): a slice of the fused backward's buffer (see backward). */
+    private static int place(int p, int base, int r) {
+        return p + Math.floorMod(base + r - p, 512);
     }
 
     /**
@@ -253,29 +262,61 @@ final class Scan {
                 int sz = nd * n, steps = Math.min(chunk, seqLen);
                 if (pD != null) java.util.Arrays.fill(pD, b * d + d0, b * d + d1, 0f);
                 if (pBias != null) java.util.Arrays.fill(pBias, b * d + d0, b * d + d1, 0f);
-                float[] at = aBlock(w.get(0, sz), a, d0, nd, n);
-                float[] hs = w.get(1, (steps + 1) * sz);   // hs[j] = state after step t0+j−1 (j = 0: checkpoint), [N][nd]
-                float[] es = w.get(2, steps * sz);         // exp(δ·A) of each step, kept from the recompute
+                float[] sgs = softplus ? w.get(6, steps * nd) : null;  // softplus' at δ before softplus
+                boolean fused = ScanSimd.fusedChunk(nd, z, dz, du, ddelta, sgs, dSkip, pD, pBias, pA, pB, pC);
+                // Per-state buffers: A [N][nd] (at), dh, dA; hs[j] = state after step t0+j−1 (j = 0: checkpoint),
+                // es[j] = exp(δ·A) of step j kept from the recompute; the fused chunk's lane partials. For the fused
+                // chunk all are slices of one array, each starting on a cache line and at its own offset modulo
+                // 2 KiB (0, 320, 640, … bytes), so that no two of its streams, stepping 128 bytes a state, share a
+                // line or the low address bits the load-store unit matches: placed apart like this its time stopped
+                // depending on where the allocator put the buffers (CacheLines). Offsets do not change any result.
+                float[] at, hs, es, dh, dA;
+                int atOff = 0, hsOff = 0, esOff = 0, dhOff = 0, dAOff = 0, accOff = 0;
+                if (fused) {
+                    int accLen = 2 * steps * n * ScanSimd.lanes();
+                    float[] ar = w.get(15, (2 * steps + 4) * sz + accLen + 6 * 512 + 16);
+                    int base = CacheLines.floatsToLine(ar);
+                    atOff = place(0, base, 0);
+                    dhOff = place(atOff + sz, base, 80);
+                    dAOff = place(dhOff + sz, base, 160);
+                    hsOff = place(dAOff + sz, base, 240);
+                    esOff = place(hsOff + (steps + 1) * sz, base, 320);
+                    accOff = place(esOff + steps * sz, base, 400);
+                    at = hs = es = dh = ar;
+                    dA = ar;
+                    java.util.Arrays.fill(ar, dhOff, dhOff + sz, 0f);
+                    java.util.Arrays.fill(ar, dAOff, dAOff + sz, 0f);
+                } else {
+                    at = w.get(0, sz);
+                    hs = w.get(1, (steps + 1) * sz);
+                    es = w.get(2, steps * sz);
+                    dh = w.zeros(8, sz);                    // ∂L/∂h_t flowing back from later steps, [N][nd]
+                    dA = pA == null ? null : w.zeros(13, sz);
+                }
+                aBlock(at, atOff, a, d0, nd, n);
                 float[] ys = w.get(3, steps * nd);         // Σ_n C·h per step and channel
                 float[] dls = w.get(4, steps * nd);        // δ after bias and softplus
                 float[] us = w.get(5, steps * nd);         // u, [steps][nd]
-                float[] sgs = softplus ? w.get(6, steps * nd) : null;  // softplus' at δ before softplus
                 float[] sig = z == null ? null : w.get(7, steps * nd); // σ(z)
-                float[] dh = w.zeros(8, sz);                // ∂L/∂h_t flowing back from later steps, [N][nd]
                 float[] g = w.get(9, nd), uu = w.get(10, nd), dDelta = w.get(11, nd), duAcc = w.get(12, nd);
-                float[] dA = pA == null ? null : w.zeros(13, sz);
                 float[] acc = w.get(14, 2 * n * (ScanSimd.lanes() + 1));  // the adjoint kernel's carried sums
                 for (int k = nChunks - 1; k >= 0; k--) {
                     int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
                     int rowI0 = row0 * d + d0;
-                    loadCheckpoint(hs, ckpt, ((b * nChunks + k) * d + d0) * n, nd, n);
+                    loadCheckpoint(hs, hsOff, ckpt, ((b * nChunks + k) * d + d0) * n, nd, n);
                     chunkDeltas(dls, sgs, delta, dBias, softplus, rowI0, d, d0, nd, len);
                     gather(us, u, rowI0, d, nd, len);
-                    if (!ScanSimd.advance(at, dls, us, bm, cm, row0 * n, es, hs, true, ys, len, nd, n)) {
-                        decays(es, 0, dls, at, len, nd, n);
-                        recur(es, hs, true, dls, us, bm, cm, row0 * n, ys, len, nd, n);
+                    if (!ScanSimd.advance(at, atOff, dls, us, bm, cm, row0 * n, es, esOff, hs, hsOff, true, ys, len, nd, n)) {
+                        decays(es, esOff, dls, at, atOff, len, nd, n);
+                        recur(es, esOff, hs, hsOff, true, dls, us, bm, cm, row0 * n, ys, len, nd, n);
                     }
                     if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
+                    if (fused) {
+                        ScanSimd.chunk(dout, z, dz, du, ddelta, zeroFirst, rowI0, d, us, ys, sig, dls, sgs, dSkip, d0, pD,
+                                pBias, b * d + d0, hs, hsOff, esOff, dhOff, atOff, dAOff, accOff, bm, cm, row0 * n, pB, pC,
+                                (blk * rows + row0) * n, len, n);
+                        continue;
+                    }
                     for (int j = len - 1; j >= 0; j--) {
                         int row = row0 + j, rb = row * n, prev = j * sz, cur = prev + sz, i0 = row * d + d0;
                         int pb = (blk * rows + row) * n, jd = j * nd;
@@ -316,7 +357,7 @@ final class Scan {
                 }
                 if (dA != null)
                     for (int dd = 0; dd < nd; dd++)
-                        for (int s = 0; s < n; s++) pA[(b * d + d0 + dd) * n + s] = dA[s * nd + dd];
+                        for (int s = 0; s < n; s++) pA[(b * d + d0 + dd) * n + s] = dA[dAOff + s * nd + dd];
             }
         });
         if (pB != null || pC != null) {

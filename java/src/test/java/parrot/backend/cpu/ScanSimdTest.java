@@ -114,7 +114,7 @@ class ScanSimdTest {
         at[0] = 30f;                                             // positive products, to the upper clamp
         float[] e = new float[len * sz], hs = new float[(len + 1) * sz], ys = new float[len * nd];
         float[] bm = new float[len * n], cm = new float[len * n];
-        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, e, hs, true, ys, len, nd, n));
+        assertTrue(ScanSimd.advance(at, 0, dls, us, bm, cm, 0, e, 0, hs, 0, true, ys, len, nd, n));
         double worst = 0;
         for (int j = 0; j < len; j++)
             for (int s = 0; s < n; s++)
@@ -145,10 +145,20 @@ class ScanSimdTest {
         float[] hs = new float[(len + 1) * sz], ys = new float[len * nd], e = new float[len * sz];
         for (int i = 0; i < sz; i++) hs[i] = (float) r.nextGaussian();
         float[] h = java.util.Arrays.copyOf(hs, sz), ys2 = new float[len * nd];
-        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, e, hs, true, ys, len, nd, n));
-        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, null, h, false, ys2, len, nd, n));
+        assertTrue(ScanSimd.advance(at, 0, dls, us, bm, cm, 0, e, 0, hs, 0, true, ys, len, nd, n));
+        assertTrue(ScanSimd.advance(at, 0, dls, us, bm, cm, 0, null, 0, h, 0, false, ys2, len, nd, n));
         assertArrayEquals(ys, ys2, "keeping the states does not change y");
         assertArrayEquals(java.util.Arrays.copyOfRange(hs, len * sz, (len + 1) * sz), h, "the last state");
+        // A, the factors and the states inside larger arrays (as the fused backward's slices): the same bits
+        int ao = 7, eo = 13, ho = 5;
+        float[] atO = new float[ao + sz], eO = new float[eo + len * sz + 3], hsO = new float[ho + (len + 1) * sz + 2];
+        System.arraycopy(at, 0, atO, ao, sz);
+        System.arraycopy(hs, 0, hsO, ho, sz);
+        float[] ysO = new float[len * nd];
+        assertTrue(ScanSimd.advance(atO, ao, dls, us, bm, cm, 0, eO, eo, hsO, ho, true, ysO, len, nd, n));
+        assertArrayEquals(ys, ysO, "y with offsets");
+        assertArrayEquals(e, java.util.Arrays.copyOfRange(eO, eo, eo + len * sz), "factors at an offset");
+        assertArrayEquals(hs, java.util.Arrays.copyOfRange(hsO, ho, ho + (len + 1) * sz), "states at an offset");
         double[] hd = new double[sz];
         for (int i = 0; i < sz; i++) hd[i] = hs[i];
         for (int j = 0; j < len; j++) {
@@ -179,10 +189,10 @@ class ScanSimdTest {
         for (int j = 0; j < len; j++) java.util.Arrays.fill(dlw, j * wide, (j + 1) * wide, dl1[j]);
         for (int s = 0; s < n; s++) java.util.Arrays.fill(atw, s * wide, (s + 1) * wide, at1[s]);
         float[] e1 = new float[len * n], ew = new float[len * n * wide];
-        ScanSimd.advance(at1, dl1, new float[len], new float[len * n], new float[len * n], 0, e1, new float[(len + 1) * n],
-                true, new float[len], len, 1, n);
-        ScanSimd.advance(atw, dlw, new float[len * wide], new float[len * n], new float[len * n], 0, ew,
-                new float[(len + 1) * n * wide], true, new float[len * wide], len, wide, n);
+        ScanSimd.advance(at1, 0, dl1, new float[len], new float[len * n], new float[len * n], 0, e1, 0,
+                new float[(len + 1) * n], 0, true, new float[len], len, 1, n);
+        ScanSimd.advance(atw, 0, dlw, new float[len * wide], new float[len * n], new float[len * n], 0, ew, 0,
+                new float[(len + 1) * n * wide], 0, true, new float[len * wide], len, wide, n);
         for (int j = 0; j < len; j++)
             for (int s = 0; s < n; s++)
                 for (int o = 0; o < wide; o++)
@@ -213,8 +223,8 @@ class ScanSimdTest {
         }
         float[] e = new float[len * sz], hs = new float[(len + 1) * sz], ys = new float[len * nd];
         float[] eF = new float[len * sz], hsF = new float[(len + 1) * sz], ysF = new float[len * nd];
-        assertTrue(ScanSimd.advance(at, dls, us, bm, cm, 0, e, hs, true, ys, len, nd, n));
-        assertTrue(ScanSimd.advance(at, dlsFar, us, bm, cm, 0, eF, hsF, true, ysF, len, nd, n));
+        assertTrue(ScanSimd.advance(at, 0, dls, us, bm, cm, 0, e, 0, hs, 0, true, ys, len, nd, n));
+        assertTrue(ScanSimd.advance(at, 0, dlsFar, us, bm, cm, 0, eF, 0, hsF, 0, true, ysF, len, nd, n));
         for (int j = 0; j < len; j++)
             for (int o = 0; o < nd; o++) {
                 boolean far = o == 0 || o == nd - 1;

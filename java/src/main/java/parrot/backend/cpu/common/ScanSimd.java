@@ -83,20 +83,22 @@ public final class ScanSimd {
      * len steps of the scan for a block of nd channels, states [N][nd] from hs[0..n·nd) (the plain loops: Scan's
      * decays then recur): per step j and state s, e = exp(δ_j·A_s) (a reproducible 2^z form, see ScanVectorOps),
      * h ← e·h + (δ_j·u_j)·B_j,s (a fused multiply-add), y_j = Σ_s C_j,s·h (fused, s in order), with δ and u at
-     * dls/us[j·nd], B_j and C_j at bm/cm[rb + j·n], at = A transposed to [N][nd]; y_j to ys[j·nd]. With keep, the
-     * state after step j goes to hs[(j+1)·n·nd] (hs holds len + 1 states), else it stays at hs[0]; the factors go
-     * to e[j·n·nd + s·nd + o] only where e is not null. Vectors over channels; the channels past the last full
+     * dls/us[j·nd], B_j and C_j at bm/cm[rb + j·n], at[atOff..] = A transposed to [N][nd]; y_j to ys[j·nd]. With
+     * keep, the state after step j goes to hs[hsOff + (j+1)·n·nd] (hs holds len + 1 states), else it stays at
+     * hs[hsOff]; the factors go to e[eOff + j·n·nd + s·nd + o] only where e is not null. Vectors over channels; the channels past the last full
      * vector are the same operations on scalars.
      */
-    public static boolean advance(float[] at, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e,
-                                  float[] hs, boolean keep, float[] ys, int len, int nd, int n) {
+    public static boolean advance(float[] at, int atOff, float[] dls, float[] us, float[] bm, float[] cm, int rb,
+                                  float[] e, int eOff, float[] hs, int hsOff, boolean keep, float[] ys, int len, int nd,
+                                  int n) {
         if (!ON) return false;
-        ScanVectorOps.advance(at, dls, us, bm, cm, rb, e, hs, keep, ys, len, nd, n);
+        ScanVectorOps.advance(at, atOff, dls, us, bm, cm, rb, e, eOff, hs, hsOff, keep, ys, len, nd, n);
         return true;
     }
 
-    public static boolean advance(double[] at, double[] dls, double[] us, double[] bm, double[] cm, int rb,
-                                  double[] e, double[] hs, boolean keep, double[] ys, int len, int nd, int n) {
+    public static boolean advance(double[] at, int atOff, double[] dls, double[] us, double[] bm, double[] cm, int rb,
+                                  double[] e, int eOff, double[] hs, int hsOff, boolean keep, double[] ys, int len,
+                                  int nd, int n) {
         return false;
     }
 
@@ -190,6 +192,42 @@ public final class ScanSimd {
     public static boolean outputs(double[] out, double[] z, int rowI0, int d, double[] ys, double[] us, double[] sig,
                                   double[] dSkip, int d0, int nd, int len) {
         return false;
+    }
+
+    /**
+     * One chunk of Scan.backward's steps (its loop over j: stepInputs, adjoint, stepOutputs), newest first, fused,
+     * where it has a fused form: the vector module on, a block of exactly 2·{@link #lanes()} channels, and every
+     * optional input and output present (as in the Mamba block's training); this says whether it has. The same
+     * bits as the three kernels a step. Indices as in ScanVectorOps.chunkPair; its lane partials take
+     * 2·len·n·{@link #lanes()} floats at accOff.
+     */
+    public static boolean fusedChunk(int nd, float[] z, float[] dz, float[] du, float[] ddelta, float[] sgs,
+                                     float[] dSkip, float[] pD, float[] pBias, float[] dA, float[] pB, float[] pC) {
+        return ON && nd == 2 * ScanVectorOps.lanes() && z != null && dz != null && du != null && ddelta != null
+                && sgs != null && dSkip != null && pD != null && pBias != null && dA != null && pB != null && pC != null;
+    }
+
+    public static boolean fusedChunk(int nd, double[] z, double[] dz, double[] du, double[] ddelta, double[] sgs,
+                                     double[] dSkip, double[] pD, double[] pBias, double[] dA, double[] pB, double[] pC) {
+        return false;
+    }
+
+    /** The fused chunk, where {@link #fusedChunk} said it applies; the per-state buffers are slices of ar. */
+    public static void chunk(float[] dout, float[] z, float[] dz, float[] du, float[] ddelta, boolean assign,
+                             int rowI0, int d, float[] us, float[] ys, float[] sig, float[] dls, float[] sgs,
+                             float[] dSkip, int d0, float[] pD, float[] pBias, int pd0, float[] ar, int hsOff,
+                             int esOff, int dhOff, int atOff, int dAOff, int accOff, float[] bm, float[] cm, int rb0,
+                             float[] pB, float[] pC, int pb0, int len, int n) {
+        ScanVectorOps.chunkPair(dout, z, dz, du, ddelta, assign, rowI0, d, us, ys, sig, dls, sgs, dSkip, d0, pD, pBias,
+                pd0, ar, hsOff, esOff, dhOff, atOff, dAOff, accOff, bm, cm, rb0, pB, pC, pb0, len, n);
+    }
+
+    public static void chunk(double[] dout, double[] z, double[] dz, double[] du, double[] ddelta, boolean assign,
+                             int rowI0, int d, double[] us, double[] ys, double[] sig, double[] dls, double[] sgs,
+                             double[] dSkip, int d0, double[] pD, double[] pBias, int pd0, double[] ar, int hsOff,
+                             int esOff, int dhOff, int atOff, int dAOff, int accOff, double[] bm, double[] cm, int rb0,
+                             double[] pB, double[] pC, int pb0, int len, int n) {
+        throw new UnsupportedOperationException("no fused chunk for doubles (fusedChunk says false)");
     }
 
     /** Float lanes of the vectors these kernels use (1 without the vector module). */

@@ -239,25 +239,28 @@ final class ScanVectorOps {
      * not need them), so the factors make no round trip through memory. Channels past the last full vector run
      * the same operations on scalars ({@link #decayS}), so the bits do not depend on where a vector ends.
      */
-    static void advance(float[] at, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e, float[] hs,
-                        boolean keep, float[] ys, int len, int nd, int n) {
+    static void advance(float[] at, int atOff, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e,
+                        int eOff, float[] hs, int hsOff, boolean keep, float[] ys, int len, int nd, int n) {
         int sz = n * nd, vec = nd - nd % W;
-        float[] a2 = ADVANCE.get(0, sz + 2 * nd);
-        for (int i = 0; i < sz; i++) a2[i] = at[i] * LOG2E;
+        float[] a2s = ADVANCE.get(0, sz + 2 * nd + 16);
+        int a0 = CacheLines.floatsToLine(a2s);         // a2's states start on a cache line
+        for (int i = 0; i < sz; i++) a2s[a0 + i] = at[atOff + i] * LOG2E;
         // Per channel the least and greatest a2 over the states (NaN if any is NaN, so that the test below fails)
-        int lo = sz, hi0 = sz + nd;
+        int lo = a0 + sz, hi0 = a0 + sz + nd;
         for (int o = 0; o < nd; o++) {
-            float mn = a2[o], mx = a2[o];
+            float mn = a2s[a0 + o], mx = a2s[a0 + o];
             for (int s = 1; s < n; s++) {
-                mn = Math.min(mn, a2[s * nd + o]);
-                mx = Math.max(mx, a2[s * nd + o]);
+                mn = Math.min(mn, a2s[a0 + s * nd + o]);
+                mx = Math.max(mx, a2s[a0 + s * nd + o]);
             }
-            a2[lo + o] = mn;
-            a2[hi0 + o] = mx;
+            a2s[lo + o] = mn;
+            a2s[hi0 + o] = mx;
         }
+        float[] a2 = a2s;
         IntVector shift = IntVector.broadcast(I, 23);
         for (int j = 0; j < len; j++) {
-            int eb = j * sz, hi = keep ? j * sz : 0, ho = keep ? hi + sz : 0, rj = rb + j * n, db = j * nd;
+            int eb = eOff + j * sz, hi = hsOff + (keep ? j * sz : 0), ho = keep ? hi + sz : hi, rj = rb + j * n;
+            int db = j * nd;
             for (int o = 0; o < vec; o += W) {
                 FloatVector dl = FloatVector.fromArray(F, dls, db + o);
                 FloatVector dub = dl.mul(FloatVector.fromArray(F, us, db + o));
@@ -272,7 +275,7 @@ final class ScanVectorOps {
                         .and(zh.compare(VectorOperators.GE, Z_LO)).and(zh.compare(VectorOperators.LE, Z_HI)).allTrue();
                 for (int s = 0; s < n; s++) {             // inRange is loop-invariant: C2 unswitches the loop
                     int i = s * nd + o;
-                    FloatVector z = dl.mul(FloatVector.fromArray(F, a2, i));
+                    FloatVector z = dl.mul(FloatVector.fromArray(F, a2, a0 + i));
                     if (!inRange)
                         z = z.blend(Z_LO, z.compare(VectorOperators.LT, Z_LO)).blend(Z_HI, z.compare(VectorOperators.GT, Z_HI));
                     FloatVector t = z.add(ROUNDER);
@@ -295,7 +298,7 @@ final class ScanVectorOps {
                 float dl = dls[db + o], dub = dl * us[db + o], y = 0f;
                 for (int s = 0; s < n; s++) {
                     int i = s * nd + o;
-                    float ex = decayS(dl, a2[i]);
+                    float ex = decayS(dl, a2[a0 + i]);
                     if (e != null) e[eb + i] = ex;
                     float v = Math.fma(ex, hs[hi + i], dub * bm[rj + s]);
                     hs[ho + i] = v;
@@ -430,6 +433,95 @@ final class ScanVectorOps {
         dd1.intoArray(dDelta, W);
         du0.intoArray(duAcc, 0);
         du1.intoArray(duAcc, W);
+    }
+
+    /**
+     * One chunk of the backward, newest step first, for a block of exactly two vectors of channels with everything
+     * the Mamba block gives the scan (gate z, skip D, δ bias and softplus; du, dδ, dz, dA, dB, dC, dD and dδ-bias
+     * wanted): per step {@link #stepInputs}, {@link #adjointPair}'s loop over states and {@link #stepOutputs},
+     * written out in one loop, so g, u, δ and the channel accumulators stay in registers and no call is made a step.
+     * The dB and dC lane partials go to acc as [2][len][n][W] and are summed after the last step by one
+     * {@link #laneSums} each, straight into pB and pC at pb0, which hold the chunk's rows one after another. The
+     * same operations in the same order as those kernels, so the same bits (ScanVectorOpsTest). Indices: dout, z,
+     * dz, du, ddelta at rowI0 + j·d; us, ys, sig, dls, sgs at j·2W; B, C at rb0 + j·n; pD, pBias at pd0. The
+     * per-state buffers are slices of one array ar (so that the caller can put them on cache lines and apart from
+     * each other, see Scan.backward): step j's states before and after at hsOff + j·n·2W and hsOff + (j + 1)·n·2W,
+     * its factors at esOff + j·n·2W, dh, A and dA ([N][2W]) at dhOff, atOff, dAOff, the lane partials at accOff.
+     */
+    static void chunkPair(float[] dout, float[] z, float[] dz, float[] du, float[] ddelta, boolean assign, int rowI0,
+                          int d, float[] us, float[] ys, float[] sig, float[] dls, float[] sgs, float[] dSkip, int d0,
+                          float[] pD, float[] pBias, int pd0, float[] ar, int hsOff, int esOff, int dhOff, int atOff,
+                          int dAOff, int accOff, float[] bm, float[] cm, int rb0, float[] pB, float[] pC, int pb0,
+                          int len, int n) {
+        int nd = 2 * W, sz = n * nd, cb = len * n * W;   // C's partials after B's
+        float[] hs = ar, es = ar, dh = ar, at = ar, dA = ar, acc = ar;
+        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+        for (int j = len - 1; j >= 0; j--) {
+            int i0 = rowI0 + j * d, jd = j * nd, rb = rb0 + j * n, ab = accOff + j * n * W;
+            int prev = hsOff + j * sz, cur = prev + sz, eb = esOff + j * sz;
+            FloatVector ds0 = FloatVector.fromArray(F, dSkip, d0), ds1 = FloatVector.fromArray(F, dSkip, d0 + W);
+            FloatVector u0 = FloatVector.fromArray(F, us, jd), u1 = FloatVector.fromArray(F, us, jd + W);
+            FloatVector sv0 = FloatVector.fromArray(F, sig, jd), sv1 = FloatVector.fromArray(F, sig, jd + W);
+            FloatVector x0 = FloatVector.fromArray(F, z, i0), x1 = FloatVector.fromArray(F, z, i0 + W);
+            FloatVector o0 = FloatVector.fromArray(F, dout, i0), o1 = FloatVector.fromArray(F, dout, i0 + W);
+            FloatVector y0 = FloatVector.fromArray(F, ys, jd).add(ds0.mul(u0));
+            FloatVector y1 = FloatVector.fromArray(F, ys, jd + W).add(ds1.mul(u1));
+            FloatVector gz0 = o0.mul(y0).mul(sv0.mul(one.add(x0.mul(one.sub(sv0)))));
+            FloatVector gz1 = o1.mul(y1).mul(sv1.mul(one.add(x1.mul(one.sub(sv1)))));
+            if (assign) {
+                gz0.intoArray(dz, i0);
+                gz1.intoArray(dz, i0 + W);
+            } else {
+                FloatVector.fromArray(F, dz, i0).add(gz0).intoArray(dz, i0);
+                FloatVector.fromArray(F, dz, i0 + W).add(gz1).intoArray(dz, i0 + W);
+            }
+            FloatVector g0 = o0.mul(x0.mul(sv0)), g1 = o1.mul(x1.mul(sv1));
+            FloatVector du0 = g0.mul(ds0), du1 = g1.mul(ds1);
+            FloatVector.fromArray(F, pD, pd0).add(g0.mul(u0)).intoArray(pD, pd0);
+            FloatVector.fromArray(F, pD, pd0 + W).add(g1.mul(u1)).intoArray(pD, pd0 + W);
+            FloatVector dl0 = FloatVector.fromArray(F, dls, jd), dl1 = FloatVector.fromArray(F, dls, jd + W);
+            FloatVector dd0 = zero, dd1 = zero;
+            for (int s = 0; s < n; s++) {
+                int i = s * nd, ai = ab + s * W, ih = dhOff + i, ia = atOff + i, iA = dAOff + i;
+                FloatVector bsv = FloatVector.broadcast(F, bm[rb + s]), csv = FloatVector.broadcast(F, cm[rb + s]);
+                FloatVector ex0 = FloatVector.fromArray(F, es, eb + i), ex1 = FloatVector.fromArray(F, es, eb + i + W);
+                g1.fma(FloatVector.fromArray(F, hs, cur + i + W), g0.fma(FloatVector.fromArray(F, hs, cur + i), zero))
+                        .intoArray(acc, ai + cb);
+                FloatVector dhn0 = g0.fma(csv, FloatVector.fromArray(F, dh, ih));
+                FloatVector dhn1 = g1.fma(csv, FloatVector.fromArray(F, dh, ih + W));
+                FloatVector ddA0 = dhn0.mul(FloatVector.fromArray(F, hs, prev + i)).mul(ex0);
+                FloatVector ddA1 = dhn1.mul(FloatVector.fromArray(F, hs, prev + i + W)).mul(ex1);
+                dd0 = ddA0.fma(FloatVector.fromArray(F, at, ia), dhn0.mul(bsv).fma(u0, dd0));
+                dd1 = ddA1.fma(FloatVector.fromArray(F, at, ia + W), dhn1.mul(bsv).fma(u1, dd1));
+                ddA0.fma(dl0, FloatVector.fromArray(F, dA, iA)).intoArray(dA, iA);
+                ddA1.fma(dl1, FloatVector.fromArray(F, dA, iA + W)).intoArray(dA, iA + W);
+                FloatVector t0 = dhn0.mul(dl0), t1 = dhn1.mul(dl1);
+                t1.fma(u1, t0.fma(u0, zero)).intoArray(acc, ai);
+                du0 = t0.fma(bsv, du0);
+                du1 = t1.fma(bsv, du1);
+                dhn0.mul(ex0).intoArray(dh, ih);
+                dhn1.mul(ex1).intoArray(dh, ih + W);
+            }
+            if (assign) {
+                du0.intoArray(du, i0);
+                du1.intoArray(du, i0 + W);
+            } else {
+                FloatVector.fromArray(F, du, i0).add(du0).intoArray(du, i0);
+                FloatVector.fromArray(F, du, i0 + W).add(du1).intoArray(du, i0 + W);
+            }
+            FloatVector e0 = dd0.mul(FloatVector.fromArray(F, sgs, jd)), e1 = dd1.mul(FloatVector.fromArray(F, sgs, jd + W));
+            if (assign) {
+                e0.intoArray(ddelta, i0);
+                e1.intoArray(ddelta, i0 + W);
+            } else {
+                FloatVector.fromArray(F, ddelta, i0).add(e0).intoArray(ddelta, i0);
+                FloatVector.fromArray(F, ddelta, i0 + W).add(e1).intoArray(ddelta, i0 + W);
+            }
+            FloatVector.fromArray(F, pBias, pd0).add(e0).intoArray(pBias, pd0);
+            FloatVector.fromArray(F, pBias, pd0 + W).add(e1).intoArray(pBias, pd0 + W);
+        }
+        laneSums(acc, accOff + cb, len * n, pC, pb0);
+        laneSums(acc, accOff, len * n, pB, pb0);
     }
 
     /*

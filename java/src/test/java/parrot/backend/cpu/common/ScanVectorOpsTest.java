@@ -71,6 +71,68 @@ class ScanVectorOpsTest {
         }
     }
 
+    /**
+     * The fused chunk (chunkPair) gives the bits of stepInputs, adjointVectors and stepOutputs run a step at a time,
+     * newest step first, for every output, adding to the outputs or assigning them (deferred zeros).
+     */
+    @Test
+    void fusedChunkIsTheStepKernelsBitwise() {
+        assertTrue(Simd.vectorized(), "needs --add-modules jdk.incubator.vector (the pom's argLine)");
+        int w = ScanVectorOps.lanes(), nd = 2 * w, d = nd + 3, d0 = 2, len = 6;
+        for (int n : new int[]{5, w})
+            for (boolean assign : new boolean[]{false, true}) {
+                Random r = new Random(17 + n);
+                int sz = n * nd, rows = len + 1, rowI0 = d + d0, rb0 = n, pb0 = 3, pd0 = 1;
+                float[] dout = gauss(r, rows * d), z = gauss(r, rows * d), us = gauss(r, len * nd), ys = gauss(r, len * nd);
+                float[] sig = gauss(r, len * nd), dls = gauss(r, len * nd), sgs = gauss(r, len * nd), dSkip = gauss(r, d);
+                float[] hs = gauss(r, (len + 1) * sz), es = gauss(r, len * sz), at = gauss(r, sz);
+                float[] bm = gauss(r, rows * n), cm = gauss(r, rows * n);
+                // outputs: dz, du, ddelta, pD, pBias, dh, dA, pB, pC, each with prior contents
+                float[][] a = {gauss(r, rows * d), gauss(r, rows * d), gauss(r, rows * d), gauss(r, d), gauss(r, d),
+                        gauss(r, sz), gauss(r, sz), gauss(r, pb0 + len * n + 2), gauss(r, pb0 + len * n + 2)};
+                float[][] b = new float[a.length][];
+                for (int k = 0; k < a.length; k++) b[k] = a[k].clone();
+                // the per-state buffers as slices of one array, at odd offsets (Scan.backward puts them on lines)
+                int hsO = 3, esO = hsO + hs.length + 5, dhO = esO + es.length + 1, atO = dhO + sz + 9, dAO = atO + sz + 2;
+                int accO = dAO + sz + 11;
+                float[] ar = new float[accO + 2 * len * n * w + 4];
+                System.arraycopy(hs, 0, ar, hsO, hs.length);
+                System.arraycopy(es, 0, ar, esO, es.length);
+                System.arraycopy(a[5], 0, ar, dhO, sz);
+                System.arraycopy(at, 0, ar, atO, sz);
+                System.arraycopy(a[6], 0, ar, dAO, sz);
+                ScanVectorOps.chunkPair(dout, z, a[0], a[1], a[2], assign, rowI0, d, us, ys, sig, dls, sgs, dSkip, d0,
+                        a[3], a[4], pd0, ar, hsO, esO, dhO, atO, dAO, accO, bm, cm, rb0, a[7], a[8], pb0, len, n);
+                a[5] = java.util.Arrays.copyOfRange(ar, dhO, dhO + sz);
+                a[6] = java.util.Arrays.copyOfRange(ar, dAO, dAO + sz);
+                float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
+                float[] acc = new float[2 * n * (w + 1)];
+                for (int j = len - 1; j >= 0; j--) {
+                    int i0 = rowI0 + j * d, jd = j * nd;
+                    ScanVectorOps.stepInputs(dout, z, b[0], assign, i0, us, ys, sig, jd, dSkip, d0, b[3], pd0, g, uu,
+                            dDelta, duAcc, nd);
+                    ScanVectorOps.adjointVectors(hs, (j + 1) * sz, j * sz, es, b[5], at, dls, jd, g, uu, bm, cm,
+                            rb0 + j * n, dDelta, duAcc, b[6], b[7], b[8], pb0 + j * n, nd, n, acc);
+                    ScanVectorOps.stepOutputs(b[1], b[2], assign, i0, duAcc, dDelta, sgs, jd, b[4], pd0, nd);
+                }
+                String[] names = {"dz", "du", "ddelta", "pD", "pBias", "dh", "dA", "pB", "pC"};
+                for (int k = 0; k < a.length; k++)
+                    assertArrayEquals(b[k], a[k], names[k] + ", " + n + " states" + (assign ? ", assigned" : ", added"));
+            }
+    }
+
+    /** The cache-line offset is one the JVM can have: 16 floats at most, 8-byte aligned objects give even ones. */
+    @Test
+    void cacheLineOffsetsAreInRange() {
+        java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        for (int k = 0; k < 200; k++) {
+            int off = CacheLines.floatsToLine(new float[1 + k % 37]);
+            assertTrue(off >= 0 && off < 16 && off % 2 == 0, "offset " + off);
+            seen.add(off);
+        }
+        assertTrue(seen.size() > 1, "200 arrays of mixed sizes all at offset " + seen + ": the address is not read");
+    }
+
     /** dh (non-zero, as carried from a later chunk), dA, pB, pC; the last three null without optional. */
     private static float[][] state(int sz, int rows, boolean optional) {
         float[] dh = gauss(new Random(5), sz);
