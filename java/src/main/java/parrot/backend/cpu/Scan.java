@@ -312,9 +312,10 @@ final class Scan {
                     }
                     if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
                     if (fused) {
-                        ScanSimd.chunk(dout, z, dz, du, ddelta, zeroFirst, rowI0, d, us, ys, sig, dls, sgs, dSkip, d0, pD,
-                                pBias, b * d + d0, hs, hsOff, esOff, dhOff, atOff, dAOff, accOff, bm, cm, row0 * n, pB, pC,
-                                (blk * rows + row0) * n, len, n);
+                        float[][] io = {dout, z, dz, du, ddelta, us, ys, sig, dls, sgs, dSkip, pD, pBias, hs, bm, cm, pB, pC};
+                        int[] ix = {rowI0, d, d0, b * d + d0, row0 * n, (blk * rows + row0) * n, hsOff, esOff, dhOff,
+                                atOff, dAOff, accOff};
+                        ScanSimd.chunk(io, ix, zeroFirst, len, n);
                         continue;
                     }
                     for (int j = len - 1; j >= 0; j--) {

@@ -212,21 +212,19 @@ public final class ScanSimd {
         return false;
     }
 
-    /** The fused chunk, where {@link #fusedChunk} said it applies; the per-state buffers are slices of ar. */
-    public static void chunk(float[] dout, float[] z, float[] dz, float[] du, float[] ddelta, boolean assign,
-                             int rowI0, int d, float[] us, float[] ys, float[] sig, float[] dls, float[] sgs,
-                             float[] dSkip, int d0, float[] pD, float[] pBias, int pd0, float[] ar, int hsOff,
-                             int esOff, int dhOff, int atOff, int dAOff, int accOff, float[] bm, float[] cm, int rb0,
-                             float[] pB, float[] pC, int pb0, int len, int n) {
-        ScanVectorOps.chunkPair(dout, z, dz, du, ddelta, assign, rowI0, d, us, ys, sig, dls, sgs, dSkip, d0, pD, pBias,
-                pd0, ar, hsOff, esOff, dhOff, atOff, dAOff, accOff, bm, cm, rb0, pB, pC, pb0, len, n);
+    /**
+     * The fused chunk, where {@link #fusedChunk} said it applies. Its arrays and indices come packed, as io = {dout,
+     * z, dz, du, ddelta, us, ys, sig, dls, sgs, dSkip, pD, pBias, ar, B, C, pB, pC} and ix = {rowI0, d, d0, pd0, rb0,
+     * pb0, hsOff, esOff, dhOff, atOff, dAOff, accOff} (their meanings in ScanVectorOps.chunkPair; the per-state
+     * buffers are slices of ar). Why packed: as 33 arguments the call was more than C2 can pass on AVX-512
+     * ("COMPILE SKIPPED: unsupported calling sequence" in -XX:+PrintCompilation), so the scan backward's task loop,
+     * which made it, ran as C1 code: Mamba at 28-88k tokens/s against ~105k.
+     */
+    public static void chunk(float[][] io, int[] ix, boolean assign, int len, int n) {
+        ScanVectorOps.chunkPair(io, ix, assign, len, n);
     }
 
-    public static void chunk(double[] dout, double[] z, double[] dz, double[] du, double[] ddelta, boolean assign,
-                             int rowI0, int d, double[] us, double[] ys, double[] sig, double[] dls, double[] sgs,
-                             double[] dSkip, int d0, double[] pD, double[] pBias, int pd0, double[] ar, int hsOff,
-                             int esOff, int dhOff, int atOff, int dAOff, int accOff, double[] bm, double[] cm, int rb0,
-                             double[] pB, double[] pC, int pb0, int len, int n) {
+    public static void chunk(double[][] io, int[] ix, boolean assign, int len, int n) {
         throw new UnsupportedOperationException("no fused chunk for doubles (fusedChunk says false)");
     }
 

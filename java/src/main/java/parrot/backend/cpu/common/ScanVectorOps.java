@@ -436,29 +436,48 @@ final class ScanVectorOps {
     }
 
     /**
-     * One chunk of the backward, newest step first, for a block of exactly two vectors of channels with everything
-     * the Mamba block gives the scan (gate z, skip D, δ bias and softplus; du, dδ, dz, dA, dB, dC, dD and dδ-bias
-     * wanted): per step {@link #stepInputs}, {@link #adjointPair}'s loop over states and {@link #stepOutputs},
-     * written out in one loop, so g, u, δ and the channel accumulators stay in registers and no call is made a step.
-     * The dB and dC lane partials go to acc as [2][len][n][W] and are summed after the last step by one
-     * {@link #laneSums} each, straight into pB and pC at pb0, which hold the chunk's rows one after another. The
-     * same operations in the same order as those kernels, so the same bits (ScanVectorOpsTest). Indices: dout, z,
-     * dz, du, ddelta at rowI0 + j·d; us, ys, sig, dls, sgs at j·2W; B, C at rb0 + j·n; pD, pBias at pd0. The
-     * per-state buffers are slices of one array ar (so that the caller can put them on cache lines and apart from
-     * each other, see Scan.backward): step j's states before and after at hsOff + j·n·2W and hsOff + (j + 1)·n·2W,
-     * its factors at esOff + j·n·2W, dh, A and dA ([N][2W]) at dhOff, atOff, dAOff, the lane partials at accOff.
+     * One chunk of the backward for a block of exactly two vectors of channels with everything the Mamba block gives
+     * the scan (gate z, skip D, δ bias and softplus; du, dδ, dz, dA, dB, dC, dD and dδ-bias wanted): the work of
+     * {@link #stepInputs}, {@link #adjointPair} and {@link #stepOutputs} for all its steps, in three passes over the
+     * chunk instead of three calls a step. Only the middle pass ({@link #pairStates}, the recurrence over states)
+     * is sequential in time; the first ({@link #pairInputs}: g, dz, dD, du's start) and the last
+     * ({@link #pairOutputs}: du, dδ, dδ-bias) depend on one step each, and run newest step first as the step
+     * kernels do, so every sum adds in the same order: the same bits (ScanVectorOpsTest). The dB and dC lane
+     * partials go to the array ar as [2][len][n][W] and are summed after the last step by one {@link #laneSums}
+     * each, straight into pB and pC at pb0, which hold the chunk's rows one after another. Why passes and not one
+     * loop: written as one, its ~110 Vector API calls ran past C2's inlining budget (NodeCountInliningCutoff),
+     * and the calls left outside were boxed (Mamba at 29-105k tokens/s, up to 980 MB of garbage a step).
+     *
+     * <p>Arrays io = {dout, z, dz, du, ddelta, us, ys, sig, dls, sgs, dSkip, pD, pBias, ar, B, C, pB, pC}, indices
+     * ix = {rowI0, d, d0, pd0, rb0, pb0, hsOff, esOff, dhOff, atOff, dAOff, accOff}: dout, z, dz, du, ddelta at rowI0
+     * + j·d; us, ys, sig, dls, sgs at j·2W; B, C at rb0 + j·n; pD, pBias at pd0. The per-state buffers are slices of
+     * ar (so that the caller can put them on cache lines and apart from each other, see Scan.backward): step j's
+     * states before and after at hsOff + j·n·2W and hsOff + (j + 1)·n·2W, its factors at esOff + j·n·2W, dh, A and
+     * dA ([N][2W]) at dhOff, atOff, dAOff, the lane partials at accOff.
      */
-    static void chunkPair(float[] dout, float[] z, float[] dz, float[] du, float[] ddelta, boolean assign, int rowI0,
-                          int d, float[] us, float[] ys, float[] sig, float[] dls, float[] sgs, float[] dSkip, int d0,
-                          float[] pD, float[] pBias, int pd0, float[] ar, int hsOff, int esOff, int dhOff, int atOff,
-                          int dAOff, int accOff, float[] bm, float[] cm, int rb0, float[] pB, float[] pC, int pb0,
-                          int len, int n) {
-        int nd = 2 * W, sz = n * nd, cb = len * n * W;   // C's partials after B's
-        float[] hs = ar, es = ar, dh = ar, at = ar, dA = ar, acc = ar;
-        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+    static void chunkPair(float[][] io, int[] ix, boolean assign, int len, int n) {
+        int nd = 2 * W, m = len * nd;
+        float[] t = CHUNK.get(0, 4 * m + 16);
+        int g = CacheLines.floatsToLine(t), dui = g + m, dd = dui + m, duo = dd + m;   // [len][2W] each
+        pairInputs(io, ix, assign, t, g, dui, len);
+        pairStates(io, ix, t, g, dui, dd, duo, len, n);
+        pairOutputs(io, ix, assign, t, dd, duo, len);
+        float[] ar = io[13];
+        int accOff = ix[11], cb = len * n * W;
+        laneSums(ar, accOff + cb, len * n, io[17], ix[5]);
+        laneSums(ar, accOff, len * n, io[16], ix[5]);
+    }
+
+    /** Per thread, chunkPair's four [len][2W] rows between its passes: g, du's start, dDelta and duAcc. */
+    private static final Scratch CHUNK = new Scratch(1);
+
+    /** chunkPair's per-step g (to t[g + j·2W]) and du's start g·D (to t[dui + j·2W]), dz and pD: stepInputs' work. */
+    private static void pairInputs(float[][] io, int[] ix, boolean assign, float[] t, int g, int dui, int len) {
+        float[] dout = io[0], z = io[1], dz = io[2], us = io[5], ys = io[6], sig = io[7], dSkip = io[10], pD = io[11];
+        int rowI0 = ix[0], d = ix[1], d0 = ix[2], pd0 = ix[3], nd = 2 * W;
+        FloatVector one = FloatVector.broadcast(F, 1f);
         for (int j = len - 1; j >= 0; j--) {
-            int i0 = rowI0 + j * d, jd = j * nd, rb = rb0 + j * n, ab = accOff + j * n * W;
-            int prev = hsOff + j * sz, cur = prev + sz, eb = esOff + j * sz;
+            int i0 = rowI0 + j * d, jd = j * nd;
             FloatVector ds0 = FloatVector.fromArray(F, dSkip, d0), ds1 = FloatVector.fromArray(F, dSkip, d0 + W);
             FloatVector u0 = FloatVector.fromArray(F, us, jd), u1 = FloatVector.fromArray(F, us, jd + W);
             FloatVector sv0 = FloatVector.fromArray(F, sig, jd), sv1 = FloatVector.fromArray(F, sig, jd + W);
@@ -476,9 +495,28 @@ final class ScanVectorOps {
                 FloatVector.fromArray(F, dz, i0 + W).add(gz1).intoArray(dz, i0 + W);
             }
             FloatVector g0 = o0.mul(x0.mul(sv0)), g1 = o1.mul(x1.mul(sv1));
-            FloatVector du0 = g0.mul(ds0), du1 = g1.mul(ds1);
+            g0.intoArray(t, g + jd);
+            g1.intoArray(t, g + jd + W);
+            g0.mul(ds0).intoArray(t, dui + jd);
+            g1.mul(ds1).intoArray(t, dui + jd + W);
             FloatVector.fromArray(F, pD, pd0).add(g0.mul(u0)).intoArray(pD, pd0);
             FloatVector.fromArray(F, pD, pd0 + W).add(g1.mul(u1)).intoArray(pD, pd0 + W);
+        }
+    }
+
+    /** chunkPair's recurrence, newest step first: adjointPair's loop; dDelta to t[dd + j·2W], duAcc to t[duo + j·2W]. */
+    private static void pairStates(float[][] io, int[] ix, float[] t, int g, int dui, int dd, int duo, int len, int n) {
+        float[] us = io[5], dls = io[8], ar = io[13], bm = io[14], cm = io[15];
+        int rb0 = ix[4], hsOff = ix[6], esOff = ix[7], dhOff = ix[8], atOff = ix[9], dAOff = ix[10], accOff = ix[11];
+        int nd = 2 * W, sz = n * nd, cb = len * n * W;   // C's partials after B's
+        float[] hs = ar, es = ar, dh = ar, at = ar, dA = ar, acc = ar;
+        FloatVector zero = FloatVector.zero(F);
+        for (int j = len - 1; j >= 0; j--) {
+            int jd = j * nd, rb = rb0 + j * n, ab = accOff + j * n * W;
+            int prev = hsOff + j * sz, cur = prev + sz, eb = esOff + j * sz;
+            FloatVector g0 = FloatVector.fromArray(F, t, g + jd), g1 = FloatVector.fromArray(F, t, g + jd + W);
+            FloatVector u0 = FloatVector.fromArray(F, us, jd), u1 = FloatVector.fromArray(F, us, jd + W);
+            FloatVector du0 = FloatVector.fromArray(F, t, dui + jd), du1 = FloatVector.fromArray(F, t, dui + jd + W);
             FloatVector dl0 = FloatVector.fromArray(F, dls, jd), dl1 = FloatVector.fromArray(F, dls, jd + W);
             FloatVector dd0 = zero, dd1 = zero;
             for (int s = 0; s < n; s++) {
@@ -502,6 +540,20 @@ final class ScanVectorOps {
                 dhn0.mul(ex0).intoArray(dh, ih);
                 dhn1.mul(ex1).intoArray(dh, ih + W);
             }
+            dd0.intoArray(t, dd + jd);
+            dd1.intoArray(t, dd + jd + W);
+            du0.intoArray(t, duo + jd);
+            du1.intoArray(t, duo + jd + W);
+        }
+    }
+
+    /** chunkPair's per-step outputs, newest step first: stepOutputs' work from t[dd + j·2W] and t[duo + j·2W]. */
+    private static void pairOutputs(float[][] io, int[] ix, boolean assign, float[] t, int dd, int duo, int len) {
+        float[] du = io[3], ddelta = io[4], sgs = io[9], pBias = io[12];
+        int rowI0 = ix[0], d = ix[1], pd0 = ix[3], nd = 2 * W;
+        for (int j = len - 1; j >= 0; j--) {
+            int i0 = rowI0 + j * d, jd = j * nd;
+            FloatVector du0 = FloatVector.fromArray(F, t, duo + jd), du1 = FloatVector.fromArray(F, t, duo + jd + W);
             if (assign) {
                 du0.intoArray(du, i0);
                 du1.intoArray(du, i0 + W);
@@ -509,7 +561,8 @@ final class ScanVectorOps {
                 FloatVector.fromArray(F, du, i0).add(du0).intoArray(du, i0);
                 FloatVector.fromArray(F, du, i0 + W).add(du1).intoArray(du, i0 + W);
             }
-            FloatVector e0 = dd0.mul(FloatVector.fromArray(F, sgs, jd)), e1 = dd1.mul(FloatVector.fromArray(F, sgs, jd + W));
+            FloatVector e0 = FloatVector.fromArray(F, t, dd + jd).mul(FloatVector.fromArray(F, sgs, jd));
+            FloatVector e1 = FloatVector.fromArray(F, t, dd + jd + W).mul(FloatVector.fromArray(F, sgs, jd + W));
             if (assign) {
                 e0.intoArray(ddelta, i0);
                 e1.intoArray(ddelta, i0 + W);
@@ -520,8 +573,6 @@ final class ScanVectorOps {
             FloatVector.fromArray(F, pBias, pd0).add(e0).intoArray(pBias, pd0);
             FloatVector.fromArray(F, pBias, pd0 + W).add(e1).intoArray(pBias, pd0 + W);
         }
-        laneSums(acc, accOff + cb, len * n, pC, pb0);
-        laneSums(acc, accOff, len * n, pB, pb0);
     }
 
     /*

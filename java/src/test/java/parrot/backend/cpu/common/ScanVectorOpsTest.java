@@ -101,8 +101,9 @@ class ScanVectorOpsTest {
                 System.arraycopy(a[5], 0, ar, dhO, sz);
                 System.arraycopy(at, 0, ar, atO, sz);
                 System.arraycopy(a[6], 0, ar, dAO, sz);
-                ScanVectorOps.chunkPair(dout, z, a[0], a[1], a[2], assign, rowI0, d, us, ys, sig, dls, sgs, dSkip, d0,
-                        a[3], a[4], pd0, ar, hsO, esO, dhO, atO, dAO, accO, bm, cm, rb0, a[7], a[8], pb0, len, n);
+                ScanVectorOps.chunkPair(new float[][]{dout, z, a[0], a[1], a[2], us, ys, sig, dls, sgs, dSkip, a[3], a[4],
+                        ar, bm, cm, a[7], a[8]}, new int[]{rowI0, d, d0, pd0, rb0, pb0, hsO, esO, dhO, atO, dAO, accO},
+                        assign, len, n);
                 a[5] = java.util.Arrays.copyOfRange(ar, dhO, dhO + sz);
                 a[6] = java.util.Arrays.copyOfRange(ar, dAO, dAO + sz);
                 float[] g = new float[nd], uu = new float[nd], dDelta = new float[nd], duAcc = new float[nd];
