@@ -282,8 +282,7 @@ final class Scan {
                     hsOff = place(dAOff + sz, base, 240);
                     esOff = place(hsOff + (steps + 1) * sz, base, 320);
                     accOff = place(esOff + steps * sz, base, 400);
-                    at = hs = es = dh = ar;
-                    dA = ar;
+                    at = hs = es = dh = dA = ar;
                     java.util.Arrays.fill(ar, dhOff, dhOff + sz, 0f);
                     java.util.Arrays.fill(ar, dAOff, dAOff + sz, 0f);
                 } else {
@@ -300,6 +299,8 @@ final class Scan {
                 float[] sig = z == null ? null : w.get(7, steps * nd); // σ(z)
                 float[] g = w.get(9, nd), uu = w.get(10, nd), dDelta = w.get(11, nd), duAcc = w.get(12, nd);
                 float[] acc = w.get(14, 2 * n * (ScanSimd.lanes() + 1));  // the adjoint kernel's carried sums
+                float[][] io = fused ? new float[][]{dout, z, dz, du, ddelta, us, ys, sig, dls, sgs, dSkip, pD, pBias, hs,
+                        bm, cm, pB, pC} : null;            // the fused chunk's arrays, the same for every chunk
                 for (int k = nChunks - 1; k >= 0; k--) {
                     int t0 = k * chunk, len = Math.min(seqLen, t0 + chunk) - t0, row0 = b * seqLen + t0;
                     int rowI0 = row0 * d + d0;
@@ -312,7 +313,6 @@ final class Scan {
                     }
                     if (sig != null) gateSigmoids(sig, z, rowI0, d, nd, len);
                     if (fused) {
-                        float[][] io = {dout, z, dz, du, ddelta, us, ys, sig, dls, sgs, dSkip, pD, pBias, hs, bm, cm, pB, pC};
                         int[] ix = {rowI0, d, d0, b * d + d0, row0 * n, (blk * rows + row0) * n, hsOff, esOff, dhOff,
                                 atOff, dAOff, accOff};
                         ScanSimd.chunk(io, ix, zeroFirst, len, n);

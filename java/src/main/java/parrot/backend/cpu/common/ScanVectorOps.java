@@ -242,21 +242,20 @@ final class ScanVectorOps {
     static void advance(float[] at, int atOff, float[] dls, float[] us, float[] bm, float[] cm, int rb, float[] e,
                         int eOff, float[] hs, int hsOff, boolean keep, float[] ys, int len, int nd, int n) {
         int sz = n * nd, vec = nd - nd % W;
-        float[] a2s = ADVANCE.get(0, sz + 2 * nd + 16);
-        int a0 = CacheLines.floatsToLine(a2s);         // a2's states start on a cache line
-        for (int i = 0; i < sz; i++) a2s[a0 + i] = at[atOff + i] * LOG2E;
+        float[] a2 = ADVANCE.get(0, sz + 2 * nd + 16);
+        int a0 = CacheLines.floatsToLine(a2);         // a2's states start on a cache line
+        for (int i = 0; i < sz; i++) a2[a0 + i] = at[atOff + i] * LOG2E;
         // Per channel the least and greatest a2 over the states (NaN if any is NaN, so that the test below fails)
         int lo = a0 + sz, hi0 = a0 + sz + nd;
         for (int o = 0; o < nd; o++) {
-            float mn = a2s[a0 + o], mx = a2s[a0 + o];
+            float mn = a2[a0 + o], mx = a2[a0 + o];
             for (int s = 1; s < n; s++) {
-                mn = Math.min(mn, a2s[a0 + s * nd + o]);
-                mx = Math.max(mx, a2s[a0 + s * nd + o]);
+                mn = Math.min(mn, a2[a0 + s * nd + o]);
+                mx = Math.max(mx, a2[a0 + s * nd + o]);
             }
-            a2s[lo + o] = mn;
-            a2s[hi0 + o] = mx;
+            a2[lo + o] = mn;
+            a2[hi0 + o] = mx;
         }
-        float[] a2 = a2s;
         IntVector shift = IntVector.broadcast(I, 23);
         for (int j = 0; j < len; j++) {
             int eb = eOff + j * sz, hi = hsOff + (keep ? j * sz : 0), ho = keep ? hi + sz : hi, rj = rb + j * n;
